@@ -1,0 +1,91 @@
+"""``python -m lipnet_core {predict,evaluate,summary,train,download}``.
+
+Errors a user can fix print one line on stderr and exit with status 2; ``--json`` prints one JSON object on stdout.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from lipnet_core.errors import LipNetError  # noqa: E402
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m lipnet_core", description="LipNet lip reading on GRID clips.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    predict = commands.add_parser("predict", help="read the sentence spoken in a clip")
+    predict.add_argument("clip")
+    predict.add_argument("--weights", help="a .weights.h5 file or a TensorFlow checkpoint prefix")
+    predict.add_argument("--decoder", choices=("greedy", "beam", "grid"), default="greedy")
+    predict.add_argument("--crop", choices=("auto", "grid", "detected"), default="auto")
+    predict.add_argument("--json", action="store_true")
+
+    evaluate = commands.add_parser("evaluate", help="WER / CER / sentence accuracy over clips with alignments")
+    evaluate.add_argument("--data-dir", help="GRID data directory (default $LIPNET_DATA_DIR or ./data)")
+    evaluate.add_argument("--clips", help="a file of clip ids (one per line) or a split.json (its test clips)")
+    evaluate.add_argument("--split", default="test", help="which list of a split.json to evaluate (default test)")
+    evaluate.add_argument("--weights")
+    evaluate.add_argument("--output", help="also write the metrics JSON to this file")
+    evaluate.add_argument("--json", action="store_true")
+
+    summary = commands.add_parser("summary", help="the layer table and parameter counts")
+    summary.add_argument("--json", action="store_true")
+
+    train = commands.add_parser("train", help="train on GRID (resumable)")
+    train.add_argument("--data-dir")
+    train.add_argument("--out", default="models")
+    train.add_argument("--epochs", type=int, default=100)
+    train.add_argument("--resume", action="store_true")
+    train.add_argument("--batch-size", type=int, default=2)
+    train.add_argument("--learning-rate", type=float, default=1e-4)
+    train.add_argument("--clipnorm", type=float)
+    train.add_argument("--patience", type=int, default=10)
+    train.add_argument("--mixed-precision", action="store_true", help="mixed bfloat16 (faster on CPUs with AVX-512 BF16)")
+    train.add_argument("--steps-per-epoch", type=int)
+    train.add_argument("--pack", help="training pack path (built from --data-dir when missing)")
+
+    download = commands.add_parser("download", help="fetch the reference data or checkpoint from Google Drive")
+    download.add_argument("what", choices=("data", "checkpoint"))
+    download.add_argument("--to", default=".")
+    return parser
+
+
+def main(argv=None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        if arguments.command == "train":
+            return _train(arguments)
+        from lipnet_core import commands
+
+        return getattr(commands, arguments.command)(arguments)
+    except LipNetError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _train(arguments) -> int:
+    from lipnet_core.dataset import data_dir
+    from lipnet_core.training import Recipe, train_from_data_dir
+
+    recipe = Recipe(
+        epochs=arguments.epochs,
+        batch_size=arguments.batch_size,
+        learning_rate=arguments.learning_rate,
+        clipnorm=arguments.clipnorm,
+        patience=arguments.patience,
+        mixed_precision=arguments.mixed_precision,
+        steps_per_epoch=arguments.steps_per_epoch,
+    )
+    log = lambda message: print(message, flush=True)  # noqa: E731
+    train_from_data_dir(data_dir(arguments.data_dir), arguments.out, recipe, arguments.resume, arguments.pack, log)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

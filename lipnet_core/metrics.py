@@ -1,0 +1,46 @@
+"""Word error rate, character error rate and sentence accuracy (Levenshtein distance over words / characters)."""
+
+from collections.abc import Sequence
+
+
+def edit_distance(reference: Sequence, hypothesis: Sequence) -> int:
+    """Minimum number of substitutions, insertions and deletions turning ``hypothesis`` into ``reference``."""
+    previous = list(range(len(hypothesis) + 1))
+    for row, reference_item in enumerate(reference, start=1):
+        current = [row]
+        for column, hypothesis_item in enumerate(hypothesis, start=1):
+            current.append(
+                min(
+                    previous[column] + 1,
+                    current[column - 1] + 1,
+                    previous[column - 1] + (reference_item != hypothesis_item),
+                )
+            )
+        previous = current
+    return previous[-1]
+
+
+def word_error_rate(reference: str, hypothesis: str) -> float:
+    words = reference.split()
+    return edit_distance(words, hypothesis.split()) / max(1, len(words))
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    return edit_distance(reference, hypothesis) / max(1, len(reference))
+
+
+def corpus_scores(references: Sequence[str], hypotheses: Sequence[str]) -> dict:
+    """Corpus-level WER and CER (total edits / total reference length) and the fraction of exact sentences."""
+    if len(references) != len(hypotheses):
+        raise ValueError("references and hypotheses differ in length")
+    word_edits = sum(edit_distance(r.split(), h.split()) for r, h in zip(references, hypotheses))
+    char_edits = sum(edit_distance(r, h) for r, h in zip(references, hypotheses))
+    words = sum(len(r.split()) for r in references)
+    characters = sum(len(r) for r in references)
+    exact = sum(r.strip() == h.strip() for r, h in zip(references, hypotheses))
+    return {
+        "wer": word_edits / max(1, words),
+        "cer": char_edits / max(1, characters),
+        "sentence_accuracy": exact / max(1, len(references)),
+        "clips": len(references),
+    }

@@ -1,0 +1,160 @@
+"""The one way to run LipNet: :class:`LipReader` loads the model once; :meth:`LipReader.read` runs every stage.
+
+Used by the command line, the evaluator and the app alike.
+"""
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lipnet_core.decoding import DECODERS, Decoded, ctc_decode
+from lipnet_core.errors import ClipError
+from lipnet_core.model import build_model
+from lipnet_core.mouth_crop import CropBox
+from lipnet_core.normalise import normalise_clip
+from lipnet_core.preprocessing import mouth_frames_of
+from lipnet_core.video import SUPPORTED_SUFFIXES, read_clip
+from lipnet_core.weights import DEFAULT_WEIGHTS, configure_devices, load_weights
+
+
+@dataclass
+class Reading:
+    """Everything a reading of one clip produced.
+
+    Attributes:
+        text, tokens: the chosen decoder's sentence and its label ids (1..39).
+        decodings: every decoder's :class:`Decoded`, by name (greedy, beam, grid).
+        class_probabilities: (T, 41) float32 per-frame softmax output (index 40 is the CTC blank).
+        mouth_frames: (T, 46, 140) uint8 crop; model_input: (T, 46, 140, 1) float32 normalised crop.
+        crop, box: the crop method used (``grid`` or ``detected``) and the rectangle in frame pixels.
+        key_frame: one full BGR frame (the middle one) for showing where the crop was taken.
+        seconds: wall time per stage (read, crop, model, decode).
+        trained: False when the model has random weights, so the text means nothing.
+    """
+
+    text: str
+    tokens: tuple[int, ...]
+    decoder: str
+    decodings: dict[str, Decoded]
+    class_probabilities: np.ndarray
+    mouth_frames: np.ndarray
+    model_input: np.ndarray
+    crop: str
+    box: CropBox
+    frame_size: tuple[int, int]
+    key_frame: np.ndarray
+    seconds: dict[str, float] = field(default_factory=dict)
+    trained: bool = True
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.class_probabilities.shape[0])
+
+    def summary(self) -> dict:
+        """The JSON the command line prints."""
+        return {
+            "text": self.text,
+            "tokens": list(self.tokens),
+            "decoder": self.decoder,
+            "decoders": {name: decoded.text for name, decoded in self.decodings.items()},
+            "crop": self.crop,
+            "box": self.box.as_dict(),
+            "frames": self.num_frames,
+            "seconds": {stage: round(value, 4) for stage, value in self.seconds.items()},
+            "trained_weights": self.trained,
+        }
+
+
+class LipReader:
+    """Loads the network once and reads clips.
+
+    Args:
+        weights: a ``.weights.h5`` file or a TensorFlow checkpoint prefix; default ``models/lipnet.weights.h5``.
+        allow_untrained: when no weights file exists, use random weights (``trained`` is then False) instead of
+            raising :class:`~lipnet_core.errors.WeightsError`. For tests and for showing the preprocessing.
+    """
+
+    def __init__(self, weights: str | Path | None = None, allow_untrained: bool = False):
+        configure_devices()
+        self.model = build_model(num_frames=None)
+        weights_path = Path(weights) if weights else DEFAULT_WEIGHTS
+        if weights is None and allow_untrained and not DEFAULT_WEIGHTS.exists():
+            self.weights_path, self.trained = None, False
+        else:
+            self.weights_path, self.trained = load_weights(self.model, weights_path), True
+
+    def probabilities(self, model_input: np.ndarray) -> np.ndarray:
+        """(T, 46, 140, 1) float32 → (T, 41) float32."""
+        batch = model_input[np.newaxis]
+        return np.asarray(self.model.predict_on_batch(batch), dtype=np.float32)[0]
+
+    def decode(self, class_probabilities: np.ndarray, decoders=DECODERS) -> dict[str, Decoded]:
+        decodings = {}
+        for name in decoders:
+            if name == "grid":
+                from lipnet_core.grammar import grid_grammar_decode
+
+                decodings[name] = grid_grammar_decode(class_probabilities)
+            else:
+                decodings[name] = ctc_decode(class_probabilities, name)
+        return decodings
+
+    def read(self, clip_path: str | Path, crop: str = "auto", decoder: str = "greedy", decoders=DECODERS) -> Reading:
+        """Read the sentence spoken in a clip file. Raises ClipError / FaceNotFoundError for unusable clips."""
+        if decoder not in DECODERS:
+            raise ClipError(f"Unknown decoder {decoder!r}; use one of {', '.join(DECODERS)}.")
+        decoders = tuple(dict.fromkeys((decoder, *decoders)))
+        seconds = {}
+        started = time.perf_counter()
+        clip = read_clip(clip_path)
+        seconds["read"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        location, mouth_frames = mouth_frames_of(clip, crop)
+        model_input = normalise_clip(mouth_frames)
+        seconds["crop"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        class_probabilities = self.probabilities(model_input)
+        seconds["model"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        decodings = self.decode(class_probabilities, decoders)
+        seconds["decode"] = time.perf_counter() - started
+
+        chosen = decodings[decoder]
+        return Reading(
+            text=chosen.text,
+            tokens=chosen.tokens,
+            decoder=decoder,
+            decodings=decodings,
+            class_probabilities=class_probabilities,
+            mouth_frames=mouth_frames,
+            model_input=model_input,
+            crop=location.mode,
+            box=location.box,
+            frame_size=clip.frame_size,
+            key_frame=clip.frames[len(clip.frames) // 2],
+            seconds=seconds,
+            trained=self.trained,
+        )
+
+    def read_bytes(self, data: bytes, filename: str, **options) -> Reading:
+        """Read an uploaded clip. Only the name's extension is used (checked against a whitelist); the bytes go to
+        a private temporary directory that is removed afterwards."""
+        suffix = upload_suffix(filename)
+        with tempfile.TemporaryDirectory(prefix="lipnet-upload-") as directory:
+            path = Path(directory) / f"upload{suffix}"
+            path.write_bytes(data)
+            return self.read(path, **options)
+
+
+def upload_suffix(filename: str) -> str:
+    """The lower-case extension of an uploaded file's name, if it is a supported video type."""
+    suffix = Path(str(filename)).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ClipError(f"'{suffix or filename}' files are not accepted; upload one of {', '.join(SUPPORTED_SUFFIXES)}.")
+    return suffix

@@ -1,0 +1,222 @@
+"""``python -m lipnet_core train``: the reference recipe, resumable, in backend-agnostic Keras 3.
+
+Recipe (reference notebooks): Adam 1e-4, constant for 30 epochs then ×exp(−0.1) per epoch, CTC loss with blank 40,
+batch 2, a checkpoint every epoch, early stopping on validation loss. Every epoch writes ``state/`` (model and
+optimiser, to resume), a row of ``history.csv``, and, when validation loss improves, the inference weights.
+"""
+
+import csv
+import json
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from lipnet_core.dataset import list_clips, load_split, save_split, split_clip_ids
+from lipnet_core.decoding import ctc_decode_batch
+from lipnet_core.losses import ctc_loss
+from lipnet_core.metrics import corpus_scores
+from lipnet_core.model import build_model
+from lipnet_core.training_data import TrainingBatches, whole_clip_batches
+
+HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_wer", "val_cer", "val_sentence_accuracy", "lr", "seconds")
+STATE_MODEL = "model.keras"
+STATE_FILE = "state.json"
+
+
+@dataclass
+class Recipe:
+    epochs: int = 100
+    batch_size: int = 2
+    learning_rate: float = 1e-4
+    constant_epochs: int = 30
+    decay_per_epoch: float = 0.1
+    clipnorm: float | None = None
+    patience: int = 10
+    mixed_precision: bool = False
+    full_clip_fraction: float = 0.25
+    flip: bool = True
+    steps_per_epoch: int | None = None
+    seed: int = 0
+
+
+def learning_rate_for(epoch: int, recipe: Recipe) -> float:
+    """The reference scheduler in closed form (epochs counted from 0), so a resumed run needs no state for it."""
+    return recipe.learning_rate * math.exp(-recipe.decay_per_epoch * max(0, epoch - recipe.constant_epochs + 1))
+
+
+def inference_weights_path(out_dir: Path) -> Path:
+    return out_dir / "lipnet.weights.h5"
+
+
+def save_inference_weights(model: keras.Model, path: Path) -> None:
+    """Write the model's variables only (no optimiser state: ~34 MB, not ~102 MB) via an uncompiled twin."""
+    twin = build_model(num_frames=None)
+    twin.set_weights(model.get_weights())
+    temporary = path.with_name(path.stem + ".partial.weights.h5")
+    twin.save_weights(temporary)
+    temporary.replace(path)
+
+
+class EpochReport(keras.callbacks.Callback):
+    """Per epoch: validation loss / WER / CER on whole clips, a few sentences, the history row, the state to resume,
+    the best weights, and early stopping. One callback so resuming restores all of it from ``state.json``."""
+
+    def __init__(self, out_dir, validation_clips, batches, recipe, state, log=print, sentences_to_show=3):
+        super().__init__()
+        self.out_dir = Path(out_dir)
+        self.validation_clips = validation_clips
+        self.batches = batches
+        self.recipe = recipe
+        self.state = state
+        self.log = log
+        self.sentences_to_show = sentences_to_show
+        self.epoch_started = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
+        self.model.optimizer.learning_rate.assign(learning_rate_for(epoch, self.recipe))
+        self.epoch_started = time.time()
+
+    def validate(self):
+        losses, references, hypotheses = [], [], []
+        for clips, inputs, labels in whole_clip_batches(self.validation_clips):
+            probabilities = self.model(inputs, training=False)
+            losses.extend(keras.ops.convert_to_numpy(ctc_loss(labels, probabilities)).tolist())
+            references += [clip.sentence for clip in clips]
+            hypotheses += [decoded.text for decoded in ctc_decode_batch(keras.ops.convert_to_numpy(probabilities))]
+        return float(np.mean(losses)), references, hypotheses
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        val_loss, references, hypotheses = self.validate()
+        scores = corpus_scores(references, hypotheses)
+        row = {
+            "epoch": epoch + 1,
+            "loss": float(logs.get("loss", float("nan"))),
+            "val_loss": val_loss,
+            "val_wer": scores["wer"],
+            "val_cer": scores["cer"],
+            "val_sentence_accuracy": scores["sentence_accuracy"],
+            "lr": learning_rate_for(epoch, self.recipe),
+            "seconds": time.time() - self.epoch_started,
+        }
+        logs.update({key: value for key, value in row.items() if key.startswith("val_")})
+        append_history(self.out_dir / "history.csv", row)
+        for reference, hypothesis in list(zip(references, hypotheses))[: self.sentences_to_show]:
+            self.log(f"  truth: {reference}\n  read:  {hypothesis}")
+        self.log(
+            f"epoch {epoch + 1}: loss {row['loss']:.3f} val_loss {val_loss:.3f} "
+            f"val_wer {scores['wer']:.3f} val_cer {scores['cer']:.3f} ({row['seconds']:.0f} s)"
+        )
+        improved = val_loss < self.state["best_val_loss"]
+        if improved:
+            self.state.update(best_val_loss=val_loss, best_epoch=epoch + 1, epochs_without_improvement=0)
+            save_inference_weights(self.model, inference_weights_path(self.out_dir))
+        else:
+            self.state["epochs_without_improvement"] += 1
+        self.state["completed_epochs"] = epoch + 1
+        self.state["training_seconds"] = self.state.get("training_seconds", 0.0) + row["seconds"]
+        save_state(self.out_dir, self.model, self.state)
+        if self.state["epochs_without_improvement"] >= self.recipe.patience:
+            self.log(f"early stopping: no better validation loss for {self.recipe.patience} epochs")
+            self.model.stop_training = True
+
+
+def append_history(path: Path, row: dict) -> None:
+    """Append a row, first dropping rows of this epoch or later (left over from a run that was interrupted)."""
+    rows = []
+    if path.exists():
+        with path.open() as handle:
+            rows = [r for r in csv.DictReader(handle) if int(r["epoch"]) < row["epoch"]]
+    rows.append({key: row[key] for key in HISTORY_FIELDS})
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def save_state(out_dir: Path, model: keras.Model, state: dict) -> None:
+    state_dir = out_dir / "state"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    temporary = state_dir / ("partial." + STATE_MODEL)
+    model.save(temporary)
+    temporary.replace(state_dir / STATE_MODEL)
+    (state_dir / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
+
+
+def compile_model(model: keras.Model, recipe: Recipe) -> None:
+    optimizer = keras.optimizers.Adam(recipe.learning_rate, clipnorm=recipe.clipnorm)
+    model.compile(optimizer=optimizer, loss=ctc_loss)
+
+
+def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
+    """The model and the training state: resumed from ``state/`` when asked and present, else fresh."""
+    state_dir = out_dir / "state"
+    if resume and (state_dir / STATE_MODEL).exists():
+        model = keras.models.load_model(state_dir / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
+        state = json.loads((state_dir / STATE_FILE).read_text())
+        log(f"resuming after epoch {state['completed_epochs']} (best val_loss {state['best_val_loss']:.3f})")
+        return model, state
+    model = build_model(num_frames=None)
+    if resume and inference_weights_path(out_dir).exists():
+        model.load_weights(inference_weights_path(out_dir))
+        log(f"no optimiser state in {state_dir}: warm start from {inference_weights_path(out_dir)}")
+    compile_model(model, recipe)
+    state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
+    if resume and (out_dir / "history.csv").exists() and inference_weights_path(out_dir).exists():
+        state["completed_epochs"] = sum(1 for _ in (out_dir / "history.csv").open()) - 1
+    return model, state
+
+
+def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
+    """Train on the split's training clips of ``pack`` ({clip_id: PackedClip}); returns the final state."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if recipe.mixed_precision:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    split_path = out_dir / "split.json"
+    if not split_path.exists():
+        save_split(split_clip_ids(pack), split_path)
+    split = load_split(split_path)
+    train_clips = [pack[clip_id] for clip_id in split["train"] if clip_id in pack]
+    validation_clips = [pack[clip_id] for clip_id in split["validation"] if clip_id in pack]
+    model, state = load_or_build(out_dir, recipe, resume, log)
+    (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n")
+    batches = TrainingBatches(
+        train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip
+    )
+    report = EpochReport(out_dir, validation_clips, batches, recipe, state, log=log)
+    log(
+        f"training on {len(train_clips)} clips, validating on {len(validation_clips)}; "
+        f"epochs {state['completed_epochs']}..{recipe.epochs}; {keras.backend.backend()} on {platform.machine()}"
+    )
+    report.set_model(model)
+    steps = min(len(batches), recipe.steps_per_epoch or len(batches))
+    for epoch in range(state["completed_epochs"], recipe.epochs):
+        report.on_epoch_begin(epoch)
+        losses = []
+        for step in range(steps):
+            inputs, labels = batches[step]
+            losses.append(float(model.train_on_batch(inputs, labels)))
+            if (step + 1) % 50 == 0 or step + 1 == steps:
+                log(f"epoch {epoch + 1} step {step + 1}/{steps}: loss {np.mean(losses[-50:]):.3f}")
+        report.on_epoch_end(epoch, {"loss": float(np.mean(losses))})
+        if model.stop_training:
+            break
+    return state
+
+
+def train_from_data_dir(data_directory, out_dir, recipe: Recipe, resume=False, pack_path=None, log=print) -> dict:
+    from lipnet_core.training_pack import build_training_pack, load_training_pack
+
+    pack_path = Path(pack_path or Path(out_dir) / "cache" / "training_pack.npz")
+    if not pack_path.exists():
+        log(f"building the training pack {pack_path} from {data_directory} ...")
+        list_clips(data_directory)  # fail fast on a bad data directory
+        build_training_pack(data_directory, pack_path)
+    return train(load_training_pack(pack_path), out_dir, recipe, resume=resume, log=log)

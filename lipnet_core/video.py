@@ -1,0 +1,119 @@
+"""Clip → frames: decode any container OpenCV's FFmpeg reads into uint8 frames at 25 fps.
+
+Length policy: the network is length-agnostic (3D convolutions and recurrent layers over time), so a clip is
+*not* padded or trimmed to 75 frames. It is resampled to 25 fps and the model runs on its true length, which keeps
+every spoken frame and adds no fake silence. Clips shorter than ``MIN_FRAMES`` cannot hold a GRID sentence's CTC
+path and clips longer than ``max_seconds`` would make the demo slow, so both are refused with a clear message.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from lipnet_core.errors import ClipError
+
+TARGET_FPS = 25.0
+MIN_FRAMES = 25
+DEFAULT_MAX_SECONDS = 12.0
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_SIDE = 640
+SUPPORTED_SUFFIXES = (".mpg", ".mpeg", ".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv")
+
+
+@dataclass(frozen=True)
+class Clip:
+    """Decoded frames at 25 fps.
+
+    Attributes:
+        frames: uint8 array (T, H, W, 3), BGR as OpenCV decodes it.
+        source_fps: the container's frame rate before resampling.
+        scale: factor applied to the decoded frames (1.0 unless the clip was larger than ``max_side``).
+    """
+
+    frames: np.ndarray
+    source_fps: float
+    scale: float = 1.0
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(height, width) in pixels."""
+        return int(self.frames.shape[1]), int(self.frames.shape[2])
+
+
+def to_grayscale(frames_bgr: np.ndarray) -> np.ndarray:
+    """(T, H, W, 3) uint8 BGR → (T, H, W) uint8 luma, in one OpenCV call over the stacked frames."""
+    num_frames, height, width, _ = frames_bgr.shape
+    stacked = np.ascontiguousarray(frames_bgr).reshape(num_frames * height, width, 3)
+    return cv2.cvtColor(stacked, cv2.COLOR_BGR2GRAY).reshape(num_frames, height, width)
+
+
+def resample_indices(num_frames: int, source_fps: float, target_fps: float = TARGET_FPS) -> np.ndarray:
+    """Indices of the source frames nearest to each target-rate instant (drops or repeats frames)."""
+    if abs(source_fps - target_fps) < 0.01 * target_fps:
+        return np.arange(num_frames)
+    duration = num_frames / source_fps
+    num_target = max(1, int(round(duration * target_fps)))
+    times = (np.arange(num_target) + 0.5) / target_fps
+    return np.minimum((times * source_fps).astype(np.int64), num_frames - 1)
+
+
+def read_clip(
+    path: str | Path,
+    *,
+    max_seconds: float = DEFAULT_MAX_SECONDS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_side: int = DEFAULT_MAX_SIDE,
+    min_frames: int = MIN_FRAMES,
+) -> Clip:
+    """Decode a clip to BGR frames at 25 fps, shrinking frames whose longer side exceeds ``max_side``.
+
+    Raises:
+        ClipError: missing file, too large, not decodable, no frames, too short or too long.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ClipError(f"No clip at {path}.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ClipError("The file is empty (0 bytes); choose a video file.")
+    if size > max_bytes:
+        raise ClipError(f"The file is {size / 2**20:.0f} MB; clips up to {max_bytes / 2**20:.0f} MB are accepted.")
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            raise ClipError("This file is not a video OpenCV can decode (mp4, mov, avi, mpg, webm are accepted).")
+        source_fps = capture.get(cv2.CAP_PROP_FPS)
+        if not np.isfinite(source_fps) or not 1.0 <= source_fps <= 240.0:
+            source_fps = TARGET_FPS
+        max_source_frames = int(max_seconds * source_fps) + 1
+        frames, scale = [], 1.0
+        while True:
+            ok, frame = capture.read()
+            if not ok or frame is None:
+                break
+            if len(frames) >= max_source_frames:
+                raise ClipError(f"The clip is longer than {max_seconds:g} s; trim it to a single sentence.")
+            if frame.ndim == 2:
+                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            longest = max(frame.shape[:2])
+            if longest > max_side:
+                scale = max_side / longest
+                frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            frames.append(frame)
+    finally:
+        capture.release()
+    if not frames:
+        raise ClipError("No video frames could be decoded: the file is not a video, or it is truncated.")
+    indices = resample_indices(len(frames), source_fps)
+    if len(indices) < min_frames:
+        raise ClipError(
+            f"The clip has {len(indices)} frames at 25 fps; at least {min_frames} (1 s) are needed for a sentence."
+        )
+    stacked = np.stack(frames)  # T x H x W x 3, uint8 BGR
+    return Clip(frames=stacked[indices], source_fps=float(source_fps), scale=scale)
