@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     arguments = _parser().parse_args(argv)
     try:
+        from lipnet_core.quiet import load_backend_quietly
+
+        load_backend_quietly()
         if arguments.command == "train":
             return _train(arguments)
         from lipnet_core import commands

@@ -173,6 +173,22 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     return model, state
 
 
+def use_step_for_shape(model: keras.Model, batch_shape: tuple, compiled_steps: dict) -> None:
+    """Give each (batch size, window length) its own compiled training step.
+
+    Under TensorFlow, Keras traces one ``tf.function`` and relaxes it to a dynamic time axis when a second length
+    arrives; TF 2.21's graph optimiser then mis-shapes the CTC loss loop ("tfg.While ... not compatible") and the
+    loss comes out wrong (a constant ~711 per batch, measured here). One trace per shape avoids it. Under JAX each
+    shape is compiled separately anyway, so this is a no-op there.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return
+    if batch_shape not in compiled_steps:
+        model.make_train_function(force=True)
+        compiled_steps[batch_shape] = model.train_function
+    model.train_function = compiled_steps[batch_shape]
+
+
 def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     """Train on the split's training clips of ``pack`` ({clip_id: PackedClip}); returns the final state."""
     out_dir = Path(out_dir)
@@ -197,11 +213,13 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     )
     report.set_model(model)
     steps = min(len(batches), recipe.steps_per_epoch or len(batches))
+    compiled_steps = {}
     for epoch in range(state["completed_epochs"], recipe.epochs):
         report.on_epoch_begin(epoch)
         losses = []
         for step in range(steps):
             inputs, labels = batches[step]
+            use_step_for_shape(model, inputs.shape[:2], compiled_steps)
             losses.append(float(model.train_on_batch(inputs, labels)))
             if (step + 1) % 50 == 0 or step + 1 == steps:
                 log(f"epoch {epoch + 1} step {step + 1}/{steps}: loss {np.mean(losses[-50:]):.3f}")

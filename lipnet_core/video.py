@@ -6,13 +6,17 @@ every spoken frame and adds no fake silence. Clips shorter than ``MIN_FRAMES`` c
 path and clips longer than ``max_seconds`` would make the demo slow, so both are refused with a clear message.
 """
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
+# FFmpeg's own complaints ("moov atom not found") would reach stderr beside our one-line errors; we report instead.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
-from lipnet_core.errors import ClipError
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from lipnet_core.errors import ClipError  # noqa: E402
 
 TARGET_FPS = 25.0
 MIN_FRAMES = 25

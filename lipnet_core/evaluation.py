@@ -1,0 +1,46 @@
+"""Score a :class:`~lipnet_core.reader.LipReader` on GRID clips that have alignments: WER, CER and sentence
+accuracy per decoder, with every clip's reading kept so the figures can be checked."""
+
+import datetime
+import hashlib
+from pathlib import Path
+
+from lipnet_core.alignments import load_alignment
+from lipnet_core.dataset import GridClip
+from lipnet_core.decoding import DECODERS
+from lipnet_core.metrics import corpus_scores
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=None, described_as: str = "") -> dict:
+    """Read every clip with every decoder and score each decoder over all of them."""
+    references, hypotheses, per_clip = [], {name: [] for name in decoders}, []
+    for clip in progress(clips) if progress else clips:
+        truth = load_alignment(clip.alignment_path).sentence
+        reading = reader.read(clip.video_path, crop="grid", decoder=decoders[0], decoders=decoders)
+        references.append(truth)
+        row = {"clip": clip.clip_id, "truth": truth}
+        for name in decoders:
+            hypotheses[name].append(reading.decodings[name].text)
+            row[name] = reading.decodings[name].text
+        per_clip.append(row)
+    scores = {name: corpus_scores(references, hypotheses[name]) for name in decoders}
+    weights = Path(reader.weights_path) if reader.weights_path else None
+    return {
+        "evaluated_on": described_as or f"{len(clips)} clips",
+        "clips": len(clips),
+        "decoders": {name: {key: scores[name][key] for key in ("wer", "cer", "sentence_accuracy")} for name in decoders},
+        "weights": str(weights) if weights else None,
+        "weights_sha256": file_sha256(weights) if weights and weights.is_file() else None,
+        "trained_weights": reader.trained,
+        "crop": "grid",
+        "date": datetime.date.today().isoformat(),
+        "per_clip": per_clip,
+    }

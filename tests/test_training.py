@@ -1,0 +1,83 @@
+"""A short training smoke test on tiny synthetic clips (the real training never runs in CI)."""
+
+import csv
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from lipnet_core.dataset import save_split, split_clip_ids
+from lipnet_core.training import Recipe, learning_rate_for, train
+from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
+from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
+
+
+def tiny_pack(num_frames=40):
+    rng = np.random.default_rng(0)
+    sentences = {"aaa": "bin red", "bbb": "set blue"}
+    return {
+        clip_id: PackedClip(clip_id, rng.integers(0, 255, (num_frames, 46, 140), dtype=np.uint8), sentence, 5, 30)
+        for clip_id, sentence in sentences.items()
+    }
+
+
+def test_reference_learning_rate_schedule():
+    recipe = Recipe(learning_rate=1e-4)
+    assert [learning_rate_for(epoch, recipe) for epoch in (0, 29)] == [1e-4, 1e-4]
+    assert learning_rate_for(30, recipe) == pytest.approx(1e-4 * np.exp(-0.1))
+    assert learning_rate_for(39, recipe) == pytest.approx(1e-4 * np.exp(-1.0))
+
+
+def test_training_windows_contain_the_speech_and_snap_to_few_lengths():
+    pack = tiny_pack(num_frames=75)
+    batches = TrainingBatches(list(pack.values()), batch_size=2, full_clip_fraction=0.0)
+    lengths = set()
+    for epoch in range(6):
+        batches.set_epoch(epoch)
+        inputs, labels = batches[0]
+        lengths.add(inputs.shape[1])
+        assert inputs.dtype == np.float32 and inputs.shape[1] >= 25 + 4 and labels.shape == (2, 48)
+    assert lengths <= set(WINDOW_LENGTHS)
+    batches.set_epoch(3)
+    first = batches[0][0]
+    batches.set_epoch(3)
+    np.testing.assert_array_equal(first, batches[0][0])  # the same epoch gives the same batch: resumable
+
+
+def test_loss_goes_down_and_resume_continues(tmp_path):
+    pack = tiny_pack()
+    save_split({"train": ["aaa", "bbb"], "validation": ["aaa"], "test": []}, tmp_path / "split.json")
+    recipe = Recipe(epochs=1, batch_size=2, learning_rate=1e-3, steps_per_epoch=1, full_clip_fraction=1.0, flip=False)
+    log = []
+    train(pack, tmp_path, recipe, log=log.append)
+    recipe.epochs = 4
+    train(pack, tmp_path, recipe, resume=True, log=log.append)
+    assert any("resuming after epoch 1" in line for line in log)
+    with (tmp_path / "history.csv").open() as handle:
+        history = list(csv.DictReader(handle))
+    assert [int(row["epoch"]) for row in history] == [1, 2, 3, 4]
+    losses = [float(row["loss"]) for row in history]
+    assert losses[-1] < losses[0]
+    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    assert state["completed_epochs"] == 4
+    resumed = keras.models.load_model(tmp_path / "state" / "model.keras", compile=False)
+    assert resumed.count_params() == 8_471_924
+    assert (tmp_path / "lipnet.weights.h5").stat().st_size < 40e6  # model variables only, no optimiser state
+
+
+def test_training_pack_gives_the_inference_crop(grid_dir, tmp_path):
+    data = tmp_path / "data"
+    (data / "s1").mkdir(parents=True)
+    (data / "alignments" / "s1").mkdir(parents=True)
+    for clip_id in ("bbaf2n", "lrae3s"):
+        (data / "s1" / f"{clip_id}.mp4").symlink_to(grid_dir / "s1" / f"{clip_id}.mp4")
+        (data / "alignments" / "s1" / f"{clip_id}.align").symlink_to(grid_dir / "alignments" / "s1" / f"{clip_id}.align")
+    pack = load_training_pack(build_training_pack(data, tmp_path / "pack.npz"))
+    from lipnet_core.preprocessing import prepare_clip
+
+    for clip_id, packed in pack.items():
+        prepared = prepare_clip(data / "s1" / f"{clip_id}.mp4")
+        np.testing.assert_array_equal(packed.mouth_frames, prepared.mouth_frames)
+    assert pack["bbaf2n"].sentence == "bin blue at f two now" and len(pack["lrae3s"].mouth_frames) == 74
+    assert split_clip_ids(pack) == split_clip_ids(reversed(list(pack)))
