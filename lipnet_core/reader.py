@@ -12,7 +12,7 @@ import numpy as np
 
 from lipnet_core.decoding import DECODERS, Decoded, ctc_decode
 from lipnet_core.errors import ClipError
-from lipnet_core.model import build_model
+from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.mouth_crop import CropBox
 from lipnet_core.normalise import normalise_clip
 from lipnet_core.preprocessing import mouth_frames_of
@@ -80,6 +80,7 @@ class LipReader:
     def __init__(self, weights: str | Path | None = None, allow_untrained: bool = False):
         configure_devices()
         self.model = build_model(num_frames=None)
+        self._compiled_steps = {}
         weights_path = Path(weights) if weights else DEFAULT_WEIGHTS
         if weights is None and allow_untrained and not DEFAULT_WEIGHTS.exists():
             self.weights_path, self.trained = None, False
@@ -87,8 +88,9 @@ class LipReader:
             self.weights_path, self.trained = load_weights(self.model, weights_path), True
 
     def probabilities(self, model_input: np.ndarray) -> np.ndarray:
-        """(T, 46, 140, 1) float32 → (T, 41) float32."""
+        """(T, 46, 140, 1) float32 → (T, 41) float32, through a compiled step traced for this clip length."""
         batch = model_input[np.newaxis]
+        use_compiled_step_for(self.model, "predict", batch.shape, self._compiled_steps)
         return np.asarray(self.model.predict_on_batch(batch), dtype=np.float32)[0]
 
     def decode(self, class_probabilities: np.ndarray, decoders=DECODERS) -> dict[str, Decoded]:

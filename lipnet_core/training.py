@@ -20,7 +20,7 @@ from lipnet_core.dataset import list_clips, load_split, save_split, split_clip_i
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.losses import ctc_loss
 from lipnet_core.metrics import corpus_scores
-from lipnet_core.model import build_model
+from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.training_data import TrainingBatches, whole_clip_batches
 
 HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_wer", "val_cer", "val_sentence_accuracy", "lr", "seconds")
@@ -173,22 +173,6 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     return model, state
 
 
-def use_step_for_shape(model: keras.Model, batch_shape: tuple, compiled_steps: dict) -> None:
-    """Give each (batch size, window length) its own compiled training step.
-
-    Under TensorFlow, Keras traces one ``tf.function`` and relaxes it to a dynamic time axis when a second length
-    arrives; TF 2.21's graph optimiser then mis-shapes the CTC loss loop ("tfg.While ... not compatible") and the
-    loss comes out wrong (a constant ~711 per batch, measured here). One trace per shape avoids it. Under JAX each
-    shape is compiled separately anyway, so this is a no-op there.
-    """
-    if keras.backend.backend() != "tensorflow":
-        return
-    if batch_shape not in compiled_steps:
-        model.make_train_function(force=True)
-        compiled_steps[batch_shape] = model.train_function
-    model.train_function = compiled_steps[batch_shape]
-
-
 def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     """Train on the split's training clips of ``pack`` ({clip_id: PackedClip}); returns the final state."""
     out_dir = Path(out_dir)
@@ -219,7 +203,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
         losses = []
         for step in range(steps):
             inputs, labels = batches[step]
-            use_step_for_shape(model, inputs.shape[:2], compiled_steps)
+            use_compiled_step_for(model, "train", inputs.shape[:2], compiled_steps)
             losses.append(float(model.train_on_batch(inputs, labels)))
             if (step + 1) % 50 == 0 or step + 1 == steps:
                 log(f"epoch {epoch + 1} step {step + 1}/{steps}: loss {np.mean(losses[-50:]):.3f}")

@@ -23,6 +23,8 @@ MIN_FRAMES = 25
 DEFAULT_MAX_SECONDS = 12.0
 DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_SIDE = 640
+# Containers whose index states the frame count reliably, so fewer decoded frames means a truncated file.
+INDEXED_SUFFIXES = (".mp4", ".m4v", ".mov", ".avi")
 SUPPORTED_SUFFIXES = (".mpg", ".mpeg", ".mp4", ".m4v", ".mov", ".avi", ".webm", ".mkv")
 
 
@@ -96,6 +98,7 @@ def read_clip(
         if not np.isfinite(source_fps) or not 1.0 <= source_fps <= 240.0:
             source_fps = TARGET_FPS
         max_source_frames = int(max_seconds * source_fps) + 1
+        declared_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         frames, scale = [], 1.0
         while True:
             ok, frame = capture.read()
@@ -114,6 +117,11 @@ def read_clip(
         capture.release()
     if not frames:
         raise ClipError("No video frames could be decoded: the file is not a video, or it is truncated.")
+    if path.suffix.lower() in INDEXED_SUFFIXES and len(frames) < 0.9 * declared_frames - 1:
+        raise ClipError(
+            f"The clip is truncated: only {len(frames)} of its {declared_frames} frames could be decoded; "
+            "upload the whole file."
+        )
     indices = resample_indices(len(frames), source_fps)
     if len(indices) < min_frames:
         raise ClipError(

@@ -37,6 +37,22 @@ def test_reading_of_a_grid_clip_has_every_stage(reader, grid_dir):
     assert set(reading.seconds) == {"read", "crop", "model", "decode"} and reading.key_frame.shape == (288, 360, 3)
 
 
+def test_clips_of_different_lengths_in_a_row(reader, grid_dir):
+    """A 74-frame clip after a 75-frame one (and back) gets one probability row per frame."""
+    for clip_id, num_frames in [("bbaf2n", 75), ("lrae3s", 74), ("bbaf2n", 75)]:
+        assert reader.read(grid_dir / "s1" / f"{clip_id}.mp4").class_probabilities.shape == (num_frames, 41)
+
+
+def test_truncated_mp4_with_a_readable_start_is_refused(grid_dir, tmp_path):
+    whole = (grid_dir / "s1" / "bbal6n.mp4").read_bytes()
+    half = tmp_path / "half.mp4"
+    half.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ClipError, match="truncated"):
+        from lipnet_core.video import read_clip
+
+        read_clip(half)
+
+
 def test_reader_without_weights():
     with pytest.raises(Exception, match="No weights file"):
         LipReader("/nonexistent/lipnet.weights.h5")

@@ -1,0 +1,59 @@
+"""LipNet lip-reading demo. Run with ``streamlit run app.py``; GRID clips are found through $LIPNET_DATA_DIR."""
+
+import random
+
+import streamlit as st
+
+from lipnet_core.classroom import held_out_ids, random_grid_sentence, weights_choice
+from lipnet_core.dataset import data_dir, list_clips
+from lipnet_core.errors import LipNetError
+from lipnet_core.reports import SPLIT_PATH
+
+st.set_page_config(page_title="LipNet: reading lips", page_icon=":material/record_voice_over:", layout="wide")
+
+navigation = st.navigation(
+    [
+        st.Page("pages/about.py", title="About", icon=":material/menu_book:", default=True),
+        st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
+        st.Page("pages/metrics.py", title="Metrics", icon=":material/monitoring:"),
+        st.Page("pages/try_it_out.py", title="Try it out", icon=":material/videocam:"),
+    ]
+)
+navigation.run()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def clip_count(directory: str) -> tuple[int, int]:
+    clips = list_clips(directory)
+    held_out = held_out_ids(SPLIT_PATH)
+    return len(clips), sum(clip.clip_id in held_out for clip in clips)
+
+
+def new_sentence_seed() -> None:
+    st.session_state.sentence_seed = random.randrange(2**32)
+
+
+# The sidebar comes after the page so the page's content appears first.
+with st.sidebar:
+    st.subheader("Model")
+    weights = weights_choice()
+    st.markdown(f"Weights: `{weights.path.name}`" + (" (from `$LIPNET_WEIGHTS`)" if weights.from_environment else ""))
+    if weights.present:
+        st.success("Weights file found.", icon=":material/check_circle:")
+    else:
+        st.warning("No trained weights yet: readings are switched off.", icon=":material/warning:")
+    directory = data_dir()
+    st.markdown(f"Data directory: `{directory}`")
+    try:
+        total, held_out = clip_count(str(directory))
+        st.markdown(f"GRID clips: **{total}** ({held_out} held out from training)")
+    except LipNetError as error:
+        st.caption(f"No GRID clips found. {error}")
+
+    st.subheader("Say this on camera")
+    st.session_state.setdefault("sentence_seed", random.randrange(2**32))
+    with st.container(border=True):
+        st.markdown(f"#### {random_grid_sentence(st.session_state.sentence_seed)}")
+        st.caption("Film your face, lit from the front, saying it at an even pace (about 3 s); then upload it on "
+                   "Try it out.")
+    st.button("New sentence", key="new_sentence", icon=":material/casino:", on_click=new_sentence_seed)

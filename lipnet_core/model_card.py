@@ -1,0 +1,49 @@
+"""A short model card written beside the weights from what training recorded (nothing typed by hand)."""
+
+import csv
+import json
+import os
+import platform
+from pathlib import Path
+
+
+def hardware_description() -> str:
+    import keras
+
+    processor = platform.processor() or platform.machine()
+    return f"{os.cpu_count()} CPU cores ({processor}), Keras {keras.__version__} on {keras.backend.backend()}"
+
+
+def write_model_card(out_dir, hardware: str | None = None) -> Path:
+    out_dir = Path(out_dir)
+    recipe = json.loads((out_dir / "recipe.json").read_text())
+    state = json.loads((out_dir / "state.json").read_text()) if (out_dir / "state.json").exists() else {}
+    split = json.loads((out_dir / "split.json").read_text())
+    with (out_dir / "history.csv").open() as handle:
+        history = list(csv.DictReader(handle))
+    best = min(history, key=lambda row: float(row["val_loss"]))
+    wall_hours = sum(float(row["seconds"]) for row in history) / 3600
+    lines = [
+        "# LipNet, GRID speaker 1: model card",
+        "",
+        "Written by `lipnet_core.model_card` from `recipe.json`, `history.csv` and `split.json`.",
+        "",
+        "- **Weights**: `lipnet.weights.h5` (model variables only), from the epoch with the lowest validation loss:"
+        f" epoch {best['epoch']} of {len(history)} trained (val_loss {float(best['val_loss']):.3f},"
+        f" validation greedy WER {float(best['val_wer']):.1%}, CER {float(best['val_cer']):.1%}).",
+        f"- **Data**: GRID corpus speaker 1, {len(split['train'])} training clips, {len(split['validation'])} validation"
+        f" clips (model selection), {len(split['test'])} test clips never used for training or selection"
+        " (`split.json`).",
+        f"- **Recipe**: Adam {recipe['learning_rate']:g}, constant for {recipe['constant_epochs']} epochs then"
+        f" ×exp(−{recipe['decay_per_epoch']:g}) per epoch; batch {recipe['batch_size']}; CTC loss (blank 40);"
+        f" clipnorm {recipe['clipnorm']}; mixed bfloat16: {recipe['mixed_precision']};"
+        f" early-stopping patience {recipe['patience']}; windows around the spoken words with"
+        f" {recipe['full_clip_fraction']:.0%} of batches on whole clips; left-right flips: {recipe['flip']}.",
+        f"- **Hardware**: {hardware or hardware_description()}.",
+        f"- **Wall time**: {wall_hours:.1f} h of training over {len(history)} epochs (validation included).",
+        "- **Status**: " + state.get("status", "see history.csv for where training stands."),
+        "",
+    ]
+    path = out_dir / "MODEL_CARD.md"
+    path.write_text("\n".join(lines))
+    return path

@@ -1,0 +1,219 @@
+"""Tables for people: training history, evaluation scores, published GRID results, and one clip's scores.
+
+Files read (all optional; a missing file gives ``None`` so a page can say so instead of showing anything):
+
+``models/history.csv``, one row per epoch, written by training::
+
+    epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds
+
+``models/metrics.json``, written by the evaluate command (:func:`lipnet_core.evaluation.evaluate_clips`).
+Expected shape; extra keys (``per_clip``, ``weights_sha256``…) are ignored and missing ones become ``None``::
+
+    {
+      "decoders": {
+        "greedy": {"wer": 0.12, "cer": 0.05, "sentence_accuracy": 0.6},
+        "beam":   {"wer": ..., "cer": ..., "sentence_accuracy": ...},
+        "grid":   {"wer": ..., "cer": ..., "sentence_accuracy": ...}
+      },
+      "clips": 90,
+      "evaluated_on": "the 'test' clips of models/split.json",   (or "split": "test")
+      "weights": "models/lipnet.weights.h5", "trained_weights": true, "date": "2025-11-21"
+    }
+
+A flat ``{"greedy": {...}, "beam": {...}}`` (no ``decoders`` key) is read the same way.
+
+``assets/published_results.csv``: ``system,setting,cer,wer,source`` with rates as fractions (0.048 = 4.8 %).
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lipnet_core.errors import LipNetError
+from lipnet_core.metrics import character_error_rate, word_error_rate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+HISTORY_PATH = PROJECT_ROOT / "models" / "history.csv"
+METRICS_PATH = PROJECT_ROOT / "models" / "metrics.json"
+SPLIT_PATH = PROJECT_ROOT / "models" / "split.json"
+PUBLISHED_RESULTS_PATH = PROJECT_ROOT / "assets" / "published_results.csv"
+SCORE_NAMES = ("wer", "cer", "sentence_accuracy")
+HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "val_wer", "val_cer", "val_sentence_accuracy", "lr", "seconds")
+
+
+def load_history(path: str | Path | None = None) -> pd.DataFrame | None:
+    """The training history indexed by epoch (numeric columns only), or None when the file is absent or empty."""
+    path = Path(path or HISTORY_PATH)
+    if not path.is_file():
+        return None
+    try:
+        history = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise LipNetError(f"Cannot read the training history {path}: {error}.") from error
+    if history.empty or "epoch" not in history.columns:
+        return None
+    history = history.apply(pd.to_numeric, errors="coerce").dropna(subset=["epoch"])
+    history["epoch"] = history["epoch"].astype(int)
+    return history.set_index("epoch").sort_index()
+
+
+def _rate(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores per decoder from ``metrics.json`` and what they were measured on."""
+
+    scores: pd.DataFrame  # index: decoder; columns: wer, cer, sentence_accuracy (fractions, NaN when missing)
+    clips: int | None
+    clip_set: str | None  # which clips, e.g. "the 'test' clips of models/split.json"
+    weights: str | None
+    trained_weights: bool | None
+    date: str | None
+
+    def measured_on(self) -> str:
+        """One sentence saying what the scores were measured on."""
+        count = f"{self.clips} clips" if self.clips else "an unstated number of clips"
+        text = f"Measured on {self.clip_set} ({count})" if self.clip_set else f"Measured on {count}"
+        text += " of GRID speaker 1"
+        if self.weights:
+            text += f", weights {self.weights}"
+        if self.date:
+            text += f", on {self.date}"
+        return text + "."
+
+
+def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
+    """Read ``metrics.json`` tolerantly (see the module docstring); None when absent or holding no decoder."""
+    path = Path(path or METRICS_PATH)
+    if not path.is_file():
+        return None
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise LipNetError(f"Cannot read the evaluation results {path}: {error}.") from error
+    if not isinstance(document, dict):
+        return None
+    decoders = document.get("decoders", document)
+    rows = {}
+    for name, values in (decoders or {}).items() if isinstance(decoders, dict) else ():
+        if isinstance(values, dict) and any(key in values for key in SCORE_NAMES):
+            rows[str(name)] = {key: _rate(values.get(key)) for key in SCORE_NAMES}
+    if not rows:
+        return None
+    clips = document.get("clips")
+    clip_set = document.get("evaluated_on") or (f"the '{document['split']}' clips" if document.get("split") else None)
+    trained = document.get("trained_weights")
+    return Evaluation(
+        scores=pd.DataFrame.from_dict(rows, orient="index", columns=list(SCORE_NAMES)).astype(float),
+        clips=int(clips) if isinstance(clips, (int, float)) and clips > 0 else None,
+        clip_set=str(clip_set) if clip_set else None,
+        weights=str(document["weights"]) if document.get("weights") else None,
+        trained_weights=trained if isinstance(trained, bool) else None,
+        date=str(document["date"]) if document.get("date") else None,
+    )
+
+
+def load_published_results(path: str | Path | None = None) -> pd.DataFrame:
+    """Published GRID results: system, setting, cer, wer (fractions), source."""
+    path = Path(path or PUBLISHED_RESULTS_PATH)
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as error:
+        raise LipNetError(f"Cannot read the published results {path}: {error}.") from error
+    missing = {"system", "setting", "cer", "wer", "source"} - set(table.columns)
+    if missing:
+        raise LipNetError(f"{path} lacks the columns {', '.join(sorted(missing))}.")
+    return table
+
+
+def comparison_table(published: pd.DataFrame, evaluation: Evaluation | None) -> pd.DataFrame:
+    """Published figures and ours in one table (rates in percent), each row saying where its numbers come from."""
+    rows = [
+        {
+            "system": row.system,
+            "setting": row.setting,
+            "CER %": 100 * row.cer,
+            "WER %": 100 * row.wer,
+            "figures": "published",
+            "source": row.source,
+        }
+        for row in published.itertuples()
+    ]
+    if evaluation is not None:
+        for decoder, scores in evaluation.scores.iterrows():
+            rows.append(
+                {
+                    "system": f"this project ({decoder} decoding)",
+                    "setting": f"speaker 1 only: {evaluation.clip_set or 'unstated clips'}",
+                    "CER %": 100 * scores["cer"],
+                    "WER %": 100 * scores["wer"],
+                    "figures": "ours",
+                    "source": evaluation.measured_on(),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def footnote_sources(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Replace the ``source`` column by ``[1]``, ``[2]``… references; returns the table and the numbered sources."""
+    sources = list(dict.fromkeys(table["source"]))
+    numbered = table.assign(source=[f"[{sources.index(source) + 1}]" for source in table["source"]])
+    return numbered, sources
+
+
+def clip_scores(reference: str | None, decodings: dict) -> pd.DataFrame:
+    """One row per decoder: its sentence, token ids and, when a reference exists, that clip's WER and CER."""
+    rows = []
+    for name, decoded in decodings.items():
+        row = {"decoder": name, "sentence": decoded.text, "token ids": " ".join(map(str, decoded.tokens))}
+        if reference is not None:
+            row["WER"] = word_error_rate(reference, decoded.text)
+            row["CER"] = character_error_rate(reference, decoded.text)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def probability_table(class_probabilities: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """(T, C) probabilities → a long table (frame, class, order, probability) for a heat map."""
+    num_frames, num_classes = class_probabilities.shape
+    if len(labels) != num_classes:
+        raise ValueError(f"{len(labels)} labels for {num_classes} classes")
+    return pd.DataFrame(
+        {
+            "frame": np.repeat(np.arange(num_frames), num_classes),
+            "class": np.tile(np.asarray(labels, dtype=object), num_frames),
+            "order": np.tile(np.arange(num_classes), num_frames),
+            "probability": np.asarray(class_probabilities, dtype=np.float32).ravel(),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ModelOverview:
+    layers: pd.DataFrame  # name, type, output_shape, parameters
+    total_parameters: int
+    trainable_parameters: int
+    input_shape: tuple
+    output_shape: tuple
+
+
+def model_overview(model, layer_rows: list[dict]) -> ModelOverview:
+    """Totals and shapes of a built Keras model, with its layer table (from ``model.layer_table``) as a DataFrame."""
+    trainable = sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
+    return ModelOverview(
+        layers=pd.DataFrame(layer_rows, columns=["name", "type", "output_shape", "parameters"]),
+        total_parameters=int(model.count_params()),
+        trainable_parameters=trainable,
+        input_shape=tuple(model.inputs[0].shape),
+        output_shape=tuple(model.outputs[0].shape),
+    )

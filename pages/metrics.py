@@ -1,0 +1,72 @@
+"""Metrics: the committed training history and evaluation, beside published GRID results. Nothing typed by hand."""
+
+import streamlit as st
+
+from lipnet_core.errors import LipNetError
+from lipnet_core.reports import (
+    comparison_table,
+    footnote_sources,
+    load_evaluation,
+    load_history,
+    load_published_results,
+)
+
+PERCENT = st.column_config.NumberColumn(format="%.1f %%")
+
+st.title("Metrics")
+try:
+    history = load_history()
+    evaluation = load_evaluation()
+    published = load_published_results()
+except LipNetError as error:
+    st.error(str(error))
+    history = evaluation = published = None
+
+st.header("Training")
+if history is None:
+    st.info("No training history committed yet (`models/history.csv`): nothing to show until a model is trained.")
+else:
+    st.caption(f"{len(history)} epochs from `models/history.csv`.")
+    loss_column, rate_column = st.columns(2)
+    with loss_column:
+        st.markdown("**CTC loss per epoch**")
+        st.line_chart(history, y=[name for name in ("loss", "val_loss") if name in history], x_label="epoch")
+    with rate_column:
+        st.markdown("**Learning rate per epoch**")
+        if "lr" in history:
+            st.line_chart(history, y="lr", x_label="epoch")
+    validation_scores = [name for name in ("val_wer", "val_cer", "val_sentence_accuracy") if name in history]
+    if validation_scores:
+        st.markdown("**Validation error rates and sentence accuracy per epoch** (fractions, greedy decoding)")
+        st.line_chart(history, y=validation_scores, x_label="epoch")
+
+st.header("Evaluation")
+if evaluation is None:
+    st.info("No evaluation committed yet (`models/metrics.json`): run the evaluate command after training.")
+else:
+    st.caption(evaluation.measured_on())
+    if evaluation.trained_weights is False:
+        st.warning("These scores were measured with random weights (no trained model): they are not LipNet's.")
+    st.dataframe(
+        evaluation.scores.mul(100).rename_axis("decoder").reset_index(),
+        hide_index=True,
+        column_config={"wer": st.column_config.NumberColumn("WER", format="%.1f %%"),
+                       "cer": st.column_config.NumberColumn("CER", format="%.1f %%"),
+                       "sentence_accuracy": st.column_config.NumberColumn("Sentence accuracy", format="%.1f %%")},
+    )
+
+st.header("Beside published GRID results")
+if published is not None:
+    table, sources = footnote_sources(comparison_table(published, evaluation))
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={"CER %": PERCENT, "WER %": PERCENT, "source": st.column_config.TextColumn("ref")},
+    )
+    st.markdown("**Sources**\n" + "\n".join(f"{number}. {source}" for number, source in enumerate(sources, 1)))
+    st.caption(
+        "Published figures are copied from their sources (`assets/published_results.csv`). They are not comparable "
+        "one to one with ours: the paper's *overlapped speakers* split trains and tests on all GRID speakers "
+        "(multi-speaker), its *unseen speakers* split tests on speakers never trained on; ours trains on speaker 1 "
+        "only and tests on speaker 1's held-out clips."
+    )

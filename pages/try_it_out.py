@@ -1,0 +1,140 @@
+"""Try it out: read a GRID clip or an uploaded one; show the video, what the network sees, and what it read."""
+
+import altair as alt
+import streamlit as st
+
+from lipnet_core.classroom import (
+    UPLOAD_TYPES,
+    best_path,
+    clip_choices,
+    held_out_ids,
+    open_reader,
+    view_grid_clip,
+    view_upload,
+    weights_choice,
+)
+from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
+from lipnet_core.errors import LipNetError
+from lipnet_core.mouth_crop import CROP_MODES
+from lipnet_core.reports import SPLIT_PATH, clip_scores, probability_table
+from lipnet_core.vocabulary import class_labels
+
+
+@st.cache_resource(show_spinner="Loading the LipNet model (once per server)…")
+def load_reader(_choice, weights_key: str):
+    return open_reader(_choice)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def grid_clip_view(_reader, weights_key: str, _clip, video_path: str, modified_ns: int, crop: str):
+    return view_grid_clip(_reader, _clip, crop)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def upload_view(_reader, weights_key: str, data: bytes, filename: str, crop: str):
+    return view_upload(_reader, data, filename, crop)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def grid_clip_choices(directory: str):
+    return clip_choices(list_clips(directory), held_out_ids(SPLIT_PATH))
+
+
+st.title("Try it out")
+weights = weights_choice()
+try:
+    reader = load_reader(weights, weights.cache_key)
+except LipNetError as error:
+    st.error(str(error))
+    reader = None
+if weights.from_environment:
+    st.info(f"Using weights from `$LIPNET_WEIGHTS`: `{weights.path}`.", icon=":material/info:")
+if reader is not None and not reader.trained:
+    st.warning(
+        "No trained weights are present (`models/lipnet.weights.h5`), so the network's output would be random and "
+        "no reading is shown. The video, the mouth crop and the crop box below do not depend on the weights.",
+        icon=":material/warning:",
+    )
+
+source_column, crop_column = st.columns([3, 1])
+source = source_column.radio("Clip", ["GRID clip", "Upload a clip"], horizontal=True, key="source")
+crop = crop_column.selectbox("Mouth crop", CROP_MODES, key="crop", help="auto: the fixed GRID box for 288×360 "
+                             "frames, else a face detector places it.")
+
+view = None
+if source == "GRID clip":
+    try:
+        choices = grid_clip_choices(str(data_dir()))
+    except LipNetError as error:
+        st.info(
+            f"{error}\n\nGet GRID speaker 1 with `python -m lipnet_core download data`, or point "
+            f"`{DATA_DIR_VARIABLE}` at a copy (e.g. `{DATA_DIR_VARIABLE}=../shared/grid streamlit run app.py`). "
+            "You can still upload a clip.",
+            icon=":material/folder_open:",
+        )
+        choices = []
+    labels_by_id = {choice.clip.clip_id: choice.label for choice in choices}
+    clip_id = st.selectbox("GRID clip (held-out clips first)", list(labels_by_id), format_func=labels_by_id.get,
+                           key="clip")
+    choice = next((choice for choice in choices if choice.clip.clip_id == clip_id), None)
+    if choice is not None and reader is not None:
+        try:
+            with st.spinner(f"Reading {choice.clip.clip_id}…"):
+                view = grid_clip_view(reader, weights.cache_key, choice.clip, str(choice.clip.video_path),
+                                      choice.clip.video_path.stat().st_mtime_ns, crop)
+        except LipNetError as error:
+            st.error(str(error))
+else:
+    upload = st.file_uploader("A short clip of one face saying one sentence", type=UPLOAD_TYPES, key="upload")
+    if upload is not None and reader is not None:
+        try:
+            with st.spinner("Reading your clip…"):
+                view = upload_view(reader, weights.cache_key, upload.getvalue(), upload.name, crop)
+        except LipNetError as error:
+            st.error(str(error))
+
+if view is not None:
+    reading = view.reading
+    video_column, frame_column, mouth_column = st.columns([4, 4, 5])
+    video_column.video(view.video)
+    video_column.caption(f"{view.name}: {len(reading.model_input)} frames at 25 fps.")
+    frame_column.image(view.boxed_frame, caption=f"Middle frame; green box: the mouth crop ({reading.crop} crop).")
+    mouth_column.image(view.mouth_gif, caption="What the network sees: the normalised 46×140 grey mouth crop, "
+                       "enlarged 3×.", width="stretch")
+
+    if reading.trained:
+        st.subheader("What the model read")
+        st.markdown(f"### “{reading.text}”")
+        if view.reference is not None:
+            st.markdown(f"Ground truth (from the clip's alignment): **{view.reference}**")
+        st.dataframe(
+            clip_scores(view.reference, reading.decodings),
+            hide_index=True,
+            column_config={"WER": st.column_config.NumberColumn(format="percent"),
+                           "CER": st.column_config.NumberColumn(format="percent")},
+        )
+        st.caption("greedy: the most likely class per frame, collapsed; beam: CTC beam search; grid: the most likely "
+                   "sentence allowed by GRID's grammar. Token ids index the vocabulary (1 = a … 39 = space).")
+
+        st.subheader("Per-frame class probabilities")
+        labels = class_labels()
+        heat_map = (
+            alt.Chart(probability_table(reading.class_probabilities, labels))
+            .mark_rect()
+            .encode(
+                x=alt.X("frame:O", title="frame (25 per second)", axis=alt.Axis(values=list(range(0, 1000, 5)))),
+                y=alt.Y("class:N", sort=labels, title="class", axis=alt.Axis(labelOverlap=False)),
+                color=alt.Color("probability:Q", scale=alt.Scale(scheme="blues", domain=[0, 1])),
+                tooltip=["frame", "class", alt.Tooltip("probability:Q", format=".3f")],
+            )
+            .properties(height=16 * len(labels))
+        )
+        st.altair_chart(heat_map, use_container_width=True)
+        st.caption("One column per frame, one row per class; darker is more probable. Most frames pick the blank: "
+                   "a letter needs only one frame, and the blank fills the frames in between.")
+        path = best_path(reading.class_probabilities)
+        st.markdown("How CTC turns the frames into text (`·` is the blank, `␣` a space):")
+        st.code(f"best class per frame  {path.frames}\nrepeats merged        {path.merged}\n"
+                f"blanks removed        {path.text}", language=None)
+        stage_times = ", ".join(f"{stage} {value:.2f}" for stage, value in reading.seconds.items())
+        st.caption(f"Time per stage (s): {stage_times}")
