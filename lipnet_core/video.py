@@ -99,23 +99,10 @@ def read_clip(
             source_fps = TARGET_FPS
         max_source_frames = int(max_seconds * source_fps) + 1
         declared_frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
-        frames, scale = [], 1.0
-        while True:
-            ok, frame = capture.read()
-            if not ok or frame is None:
-                break
-            if len(frames) >= max_source_frames:
-                raise ClipError(f"The clip is longer than {max_seconds:g} s; trim it to a single sentence.")
-            if frame.ndim == 2:
-                frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            longest = max(frame.shape[:2])
-            if longest > max_side:
-                scale = max_side / longest
-                frame = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            frames.append(frame)
+        frames, scale = _decode_frames(capture, declared_frames, max_source_frames, max_side, max_seconds)
     finally:
         capture.release()
-    if not frames:
+    if len(frames) == 0:
         raise ClipError("No video frames could be decoded: the file is not a video, or it is truncated.")
     if path.suffix.lower() in INDEXED_SUFFIXES and len(frames) < 0.9 * declared_frames - 1:
         raise ClipError(
@@ -127,5 +114,36 @@ def read_clip(
         raise ClipError(
             f"The clip has {len(indices)} frames at 25 fps; at least {min_frames} (1 s) are needed for a sentence."
         )
-    stacked = np.stack(frames)  # T x H x W x 3, uint8 BGR
-    return Clip(frames=stacked[indices], source_fps=float(source_fps), scale=scale)
+    if len(indices) != len(frames) or np.any(indices != np.arange(len(frames))):
+        frames = frames[indices]
+    return Clip(frames=frames, source_fps=float(source_fps), scale=scale)
+
+
+def _decode_frames(capture, declared_frames, max_frames, max_side, max_seconds) -> tuple[np.ndarray, float]:
+    """Decode into one preallocated (T, H, W, 3) buffer: OpenCV writes each frame in place, so there is no
+    per-frame allocation and no final stacking copy. Frames larger than ``max_side`` are shrunk on the way."""
+    frames, count, scale = None, 0, 1.0
+    while True:
+        slot = frames[count] if frames is not None and count < len(frames) and scale == 1.0 else None
+        ok, frame = capture.read(slot) if slot is not None else capture.read()
+        if not ok or frame is None:
+            break
+        if count >= max_frames:
+            raise ClipError(f"The clip is longer than {max_seconds:g} s; trim it to a single sentence.")
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        if frames is None:
+            scale = min(1.0, max_side / max(frame.shape[:2]))
+            height, width = round(frame.shape[0] * scale), round(frame.shape[1] * scale)
+            capacity = min(max(declared_frames, 1), max_frames) + 1
+            frames = np.empty((capacity, height, width, 3), dtype=np.uint8)
+        if frame.shape != frames.shape[1:]:
+            frame = cv2.resize(frame, (frames.shape[2], frames.shape[1]), interpolation=cv2.INTER_AREA)
+        if count == len(frames):
+            frames = np.concatenate([frames, np.empty_like(frames)])
+        if not np.shares_memory(frame, frames[count]):
+            frames[count] = frame
+        count += 1
+    if frames is None:
+        return np.empty((0, 1, 1, 3), dtype=np.uint8), 1.0
+    return frames[:count], scale
