@@ -8,7 +8,7 @@ import numpy as np
 
 from lipnet_core.mouth_crop import CropBox
 
-GIF_SCALE = 3
+GIF_SCALE = 2  # 92×280: big enough to see the lips move; the page scales it further
 GIF_FRAME_MILLISECONDS = 40  # 25 fps, the model's frame rate
 
 

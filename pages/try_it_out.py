@@ -100,7 +100,7 @@ if view is not None:
     video_column.caption(f"{view.name}: {len(reading.model_input)} frames at 25 fps.")
     frame_column.image(view.boxed_frame, caption=f"Middle frame; green box: the mouth crop ({reading.crop} crop).")
     mouth_column.image(view.mouth_gif, caption="What the network sees: the normalised 46×140 grey mouth crop, "
-                       "enlarged 3×.", width="stretch")
+                       "enlarged.", width="stretch")
 
     if reading.trained:
         st.subheader("What the model read")
