@@ -63,3 +63,17 @@ def synthetic_clip(tmp_path):
         return write_clip(tmp_path / f"clip_{num_frames}_{int(fps)}_{size[0]}x{size[1]}{suffix}", frames, fps, fourcc)
 
     return make
+
+
+@pytest.fixture
+def bad_clip_files(tmp_path, synthetic_clip):
+    """Files a user might upload that are not usable clips, by name."""
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "text.mp4"
+    text.write_text("this is not a video\n" * 50)
+    whole = synthetic_clip(num_frames=75).read_bytes()
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(whole[: len(whole) // 3])
+    no_face = synthetic_clip(num_frames=50, size=(240, 320))
+    return {"empty": empty, "text": text, "truncated": truncated, "no face": no_face}

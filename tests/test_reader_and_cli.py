@@ -90,20 +90,8 @@ def test_cli_evaluate_and_summary_json(random_weights, grid_dir, tmp_path, capsy
     assert summary["total_parameters"] == 8_471_924 and summary["output_shape"] == [None, 75, 41]
 
 
-def bad_clips(tmp_path, synthetic_clip):
-    empty = tmp_path / "empty.mp4"
-    empty.write_bytes(b"")
-    text = tmp_path / "text.mp4"
-    text.write_text("not a video\n" * 100)
-    whole = synthetic_clip(num_frames=75).read_bytes()
-    truncated = tmp_path / "truncated.mp4"
-    truncated.write_bytes(whole[: len(whole) // 2])
-    no_face = synthetic_clip(num_frames=50, size=(240, 320))
-    return {"empty": empty, "text": text, "truncated": truncated, "no face": no_face}
-
-
-def test_cli_errors_are_one_line_with_exit_code_2(random_weights, tmp_path, synthetic_clip, capsys):
-    for name, path in bad_clips(tmp_path, synthetic_clip).items():
+def test_cli_errors_are_one_line_with_exit_code_2(random_weights, tmp_path, bad_clip_files, capsys):
+    for name, path in bad_clip_files.items():
         assert main(["predict", str(path), "--weights", str(random_weights), "--json"]) == 2, name
         captured = capsys.readouterr()
         assert captured.out == "", name

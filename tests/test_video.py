@@ -45,28 +45,21 @@ def test_large_frames_are_shrunk(synthetic_clip):
     assert clip.frame_size == (360, 640) and clip.scale == pytest.approx(0.5)
 
 
-def test_avi_and_mov_containers(tmp_path):
+def test_avi_mov_and_webm_containers(tmp_path):
     frames = moving_pattern(30, 288, 360)
-    for name, fourcc in [("clip.avi", "MJPG"), ("clip.mov", "mp4v")]:
+    for name, fourcc in [("clip.avi", "MJPG"), ("clip.mov", "mp4v"), ("clip.webm", "VP80")]:
         clip = read_clip(write_clip(tmp_path / name, frames, 25.0, fourcc))
         assert clip.num_frames == 30
         assert np.abs(to_grayscale(clip.frames).astype(int) - to_grayscale(frames)).mean() < 6
 
 
-def test_bad_inputs_raise_clip_error(tmp_path, synthetic_clip):
-    empty = tmp_path / "empty.mp4"
-    empty.write_bytes(b"")
-    text = tmp_path / "text.mp4"
-    text.write_text("this is not a video\n" * 50)
-    real = synthetic_clip(num_frames=75).read_bytes()
-    truncated = tmp_path / "truncated.mp4"
-    truncated.write_bytes(real[: len(real) // 3])
+def test_bad_inputs_raise_clip_error(tmp_path, synthetic_clip, bad_clip_files):
     with pytest.raises(ClipError, match="empty"):
-        read_clip(empty)
+        read_clip(bad_clip_files["empty"])
     with pytest.raises(ClipError, match="not a video|No video frames"):
-        read_clip(text)
+        read_clip(bad_clip_files["text"])
     with pytest.raises(ClipError):
-        read_clip(truncated)
+        read_clip(bad_clip_files["truncated"])
     with pytest.raises(ClipError, match="No clip"):
         read_clip(tmp_path / "missing.mp4")
     with pytest.raises(ClipError, match="at least 25"):
