@@ -46,7 +46,14 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=10)
     train.add_argument("--mixed-precision", action="store_true", help="mixed bfloat16 (faster on CPUs with AVX-512 BF16)")
     train.add_argument("--steps-per-epoch", type=int)
-    train.add_argument("--pack", help="training pack path (built from --data-dir when missing)")
+    train.add_argument("--pack", help="a .npz training pack (built from --data-dir when missing) or a compact pack dir")
+
+    pack = commands.add_parser("pack", help="write the compact (H.264) training pack that travels to a GPU machine")
+    pack.add_argument("--data-dir")
+    pack.add_argument("--npz", default="models/cache/training_pack.npz", help="the .npz pack (built when missing)")
+    pack.add_argument("--out", required=True, help="directory for part*.mkv and index.json")
+    pack.add_argument("--crf", type=int, default=0, help="0 = lossless (default); higher is smaller and lossy")
+    pack.add_argument("--parts", type=int, default=1)
 
     download = commands.add_parser("download", help="fetch the reference data or checkpoint from Google Drive")
     download.add_argument("what", choices=("data", "checkpoint"))

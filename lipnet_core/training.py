@@ -213,12 +213,21 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     return state
 
 
-def train_from_data_dir(data_directory, out_dir, recipe: Recipe, resume=False, pack_path=None, log=print) -> dict:
+def load_pack(data_directory, pack_path, log=print) -> dict:
+    """{clip_id: PackedClip} from a compact pack directory, or from the ``.npz`` pack (built when missing)."""
+    from lipnet_core.compact_pack import INDEX_NAME, read_compact_pack
     from lipnet_core.training_pack import build_training_pack, load_training_pack
 
-    pack_path = Path(pack_path or Path(out_dir) / "cache" / "training_pack.npz")
+    pack_path = Path(pack_path)
+    if (pack_path / INDEX_NAME).exists():
+        return read_compact_pack(pack_path)
     if not pack_path.exists():
         log(f"building the training pack {pack_path} from {data_directory} ...")
         list_clips(data_directory)  # fail fast on a bad data directory
         build_training_pack(data_directory, pack_path)
-    return train(load_training_pack(pack_path), out_dir, recipe, resume=resume, log=log)
+    return load_training_pack(pack_path)
+
+
+def train_from_data_dir(data_directory, out_dir, recipe: Recipe, resume=False, pack_path=None, log=print) -> dict:
+    pack_path = pack_path or Path(out_dir) / "cache" / "training_pack.npz"
+    return train(load_pack(data_directory, pack_path, log), out_dir, recipe, resume=resume, log=log)

@@ -81,3 +81,20 @@ def test_training_pack_gives_the_inference_crop(grid_dir, tmp_path):
         np.testing.assert_array_equal(packed.mouth_frames, prepared.mouth_frames)
     assert pack["bbaf2n"].sentence == "bin blue at f two now" and len(pack["lrae3s"].mouth_frames) == 74
     assert split_clip_ids(pack) == split_clip_ids(reversed(list(pack)))
+
+
+@pytest.mark.parametrize("crf", [0, 4])
+def test_compact_pack_round_trip(tmp_path, crf):
+    from lipnet_core.compact_pack import compare_packs, read_compact_pack, write_compact_pack
+
+    pack = tiny_pack()
+    rng = np.random.default_rng(1)
+    smooth = np.cumsum(rng.integers(-2, 3, (40, 46, 140)), axis=0).clip(-60, 60) + 128  # video-like, not noise
+    pack["ccc"] = PackedClip("ccc", smooth.astype(np.uint8), "lay white", 3, 33)
+    copy = read_compact_pack(write_compact_pack(pack, tmp_path / "compact", crf=crf, parts=2))
+    assert sorted(copy) == sorted(pack) and copy["ccc"].sentence == "lay white" and copy["ccc"].speech_end_frame == 33
+    difference = compare_packs(pack, copy)
+    if crf == 0:
+        assert difference["max_grey"] == 0 and difference["max_input"] == 0.0
+    else:
+        assert difference["mean_grey"] < 20  # lossy: only the layout and the order of the frames are exact
