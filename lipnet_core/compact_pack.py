@@ -10,18 +10,20 @@ import json
 import subprocess
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from lipnet_core.errors import LipNetError
 from lipnet_core.mouth_crop import MOUTH_HEIGHT, MOUTH_WIDTH
 from lipnet_core.normalise import normalise_clip
-from lipnet_core.playback import ffmpeg_executable
 from lipnet_core.training_pack import PackedClip
 
 INDEX_NAME = "index.json"
 
 
 def _encode(frames: np.ndarray, path: Path, crf: int) -> None:
+    from lipnet_core.playback import ffmpeg_executable  # the encoder needs imageio-ffmpeg's ffmpeg; decoding does not
+
     quality = ["-qp", "0"] if crf == 0 else ["-crf", str(crf)]
     command = [
         ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-y",
@@ -34,12 +36,20 @@ def _encode(frames: np.ndarray, path: Path, crf: int) -> None:
 
 
 def _decode(path: Path) -> np.ndarray:
-    command = [ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "rawvideo",
-               "-pix_fmt", "gray", "-"]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True)
-    if completed.returncode:
-        raise LipNetError(f"ffmpeg could not decode {path}: {completed.stderr.decode(errors='replace')[-300:]}")
-    return np.frombuffer(completed.stdout, dtype=np.uint8).reshape(-1, MOUTH_HEIGHT, MOUTH_WIDTH)
+    """Decode with OpenCV (present on the GPU machines, unlike imageio-ffmpeg); grey comes back as equal B, G, R."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(frame[:, :, 0] if frame.ndim == 3 else frame)
+    finally:
+        capture.release()
+    if not frames:
+        raise LipNetError(f"{path} holds no frames; rebuild the pack with 'python -m lipnet_core pack'.")
+    return np.stack(frames)  # T x 46 x 140, uint8
 
 
 def write_compact_pack(pack: dict[str, PackedClip], directory, crf: int = 0, parts: int = 1) -> Path:
