@@ -19,6 +19,16 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def display_path(path: Path) -> str:
+    """The path relative to the project when it lies inside it (so committed metrics name ``models/...``)."""
+    from lipnet_core.weights import PROJECT_ROOT
+
+    try:
+        return str(path.resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=None, described_as: str = "") -> dict:
     """Read every clip with every decoder and score each decoder over all of them."""
     references, hypotheses, per_clip = [], {name: [] for name in decoders}, []
@@ -37,7 +47,7 @@ def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=No
         "evaluated_on": described_as or f"{len(clips)} clips",
         "clips": len(clips),
         "decoders": {name: {key: scores[name][key] for key in ("wer", "cer", "sentence_accuracy")} for name in decoders},
-        "weights": str(weights) if weights else None,
+        "weights": display_path(weights) if weights else None,
         "weights_sha256": file_sha256(weights) if weights and weights.is_file() else None,
         "trained_weights": reader.trained,
         "crop": "grid",

@@ -16,7 +16,7 @@ from lipnet_core.classroom import (
 from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
 from lipnet_core.errors import LipNetError
 from lipnet_core.mouth_crop import CROP_MODES
-from lipnet_core.reports import SPLIT_PATH, clip_scores, probability_table
+from lipnet_core.reports import SPLIT_PATH, clip_scores, load_evaluation, probability_table
 from lipnet_core.vocabulary import class_labels
 
 
@@ -104,6 +104,14 @@ if view is not None:
 
     if reading.trained:
         st.subheader("What the model read")
+        evaluation = load_evaluation()
+        if evaluation is not None and not weights.from_environment and "greedy" in evaluation.scores.index:
+            greedy = evaluation.scores.loc["greedy"]
+            st.caption(
+                f"How reliable is it? On {evaluation.clips} held-out GRID clips this model's greedy reading has a word "
+                f"error rate of {greedy['wer']:.0%} and gets {greedy['sentence_accuracy']:.0%} of sentences exactly "
+                "right (see Metrics)."
+            )
         st.markdown(f"### “{reading.text}”")
         if view.reference is not None:
             st.markdown(f"Ground truth (from the clip's alignment): **{view.reference}**")
