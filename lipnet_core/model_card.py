@@ -38,7 +38,8 @@ def write_model_card(out_dir, hardware: str | None = None) -> Path:
         f" ×exp(−{recipe['decay_per_epoch']:g}) per epoch; batch {recipe['batch_size']}; CTC loss (blank 40);"
         f" clipnorm {recipe['clipnorm']}; mixed bfloat16: {recipe['mixed_precision']};"
         f" early-stopping patience {recipe['patience']}; windows around the spoken words with"
-        f" {recipe['full_clip_fraction']:.0%} of batches on whole clips; left-right flips: {recipe['flip']}.",
+        f" {recipe['full_clip_fraction']:.0%} of batches on whole clips (wide window jitter:"
+        f" {recipe.get('wide_jitter', False)}); left-right flips: {recipe['flip']}.",
         f"- **Hardware**: {hardware or hardware_description()}.",
         f"- **Wall time**: {wall_hours:.1f} h of training over {len(history)} epochs (validation included).",
         "- **Status**: " + state.get("status", "see history.csv for where training stands."),

@@ -40,6 +40,7 @@ class Recipe:
     mixed_precision: bool = False
     full_clip_fraction: float = 0.25
     flip: bool = True
+    wide_jitter: bool = True
     steps_per_epoch: int | None = None
     seed: int = 0
 
@@ -188,7 +189,8 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     model, state = load_or_build(out_dir, recipe, resume, log)
     (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n")
     batches = TrainingBatches(
-        train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip
+        train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip,
+        wide_jitter=recipe.wide_jitter,
     )
     report = EpochReport(out_dir, validation_clips, batches, recipe, state, log=log)
     log(
