@@ -29,7 +29,7 @@ def configure_devices() -> None:
 def load_weights(model: keras.Model, path: str | Path) -> Path:
     """Load ``path`` into ``model``; returns the path loaded. Raises WeightsError with an actionable sentence."""
     path = Path(path)
-    if path.suffix == ".h5" or path.name.endswith(".weights.h5"):
+    if path.suffix == ".h5":  # Keras 3 .weights.h5 (or a plain .h5); anything else is a TF checkpoint
         if not path.is_file():
             raise WeightsError(
                 f"No weights file at {path}: train with 'python -m lipnet_core train' or pass --weights PATH."
