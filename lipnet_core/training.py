@@ -170,8 +170,25 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     compile_model(model, recipe)
     state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
     if resume and (out_dir / "history.csv").exists() and inference_weights_path(out_dir).exists():
-        state["completed_epochs"] = sum(1 for _ in (out_dir / "history.csv").open()) - 1
+        state.update(state_from_history(out_dir / "history.csv"))
     return model, state
+
+
+def state_from_history(history_path: Path) -> dict:
+    """Training bookkeeping rebuilt from ``history.csv`` for a warm start whose ``state/`` was lost.
+
+    Keeps the best epoch and its validation loss, so the next epoch's weights replace the exported ones only
+    if they are better, and the schedule and wall time continue where the history ends.
+    """
+    with history_path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    state = {"completed_epochs": len(rows), "training_seconds": sum(float(row["seconds"]) for row in rows)}
+    if rows:
+        best = min(rows, key=lambda row: float(row["val_loss"]))
+        state["best_val_loss"] = float(best["val_loss"])
+        state["best_epoch"] = int(best["epoch"])
+        state["epochs_without_improvement"] = len(rows) - rows.index(best) - 1
+    return state
 
 
 def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:

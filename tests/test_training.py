@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
-from lipnet_core.training import Recipe, learning_rate_for, train
+from lipnet_core.training import Recipe, learning_rate_for, state_from_history, train
 from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
@@ -64,6 +64,19 @@ def test_loss_goes_down_and_resume_continues(tmp_path):
     resumed = keras.models.load_model(tmp_path / "state" / "model.keras", compile=False)
     assert resumed.count_params() == 8_471_924
     assert (tmp_path / "lipnet.weights.h5").stat().st_size < 40e6  # model variables only, no optimiser state
+
+
+def test_warm_start_keeps_the_best_epoch_from_the_history(tmp_path):
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds\n"
+        "1,70,65,1,0.9,0,0.0001,600\n2,60,50,1,0.8,0,0.0001,700\n3,55,52,1,0.8,0,0.0001,650\n"
+    )
+    state = state_from_history(history)
+    assert state == {
+        "completed_epochs": 3, "training_seconds": 1950.0, "best_val_loss": 50.0, "best_epoch": 2,
+        "epochs_without_improvement": 1,
+    }
 
 
 def test_training_pack_gives_the_inference_crop(grid_dir, tmp_path):
