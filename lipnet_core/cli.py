@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--learning-rate", type=float, default=1e-4)
     train.add_argument("--clipnorm", type=float)
     train.add_argument("--patience", type=int, default=10)
-    train.add_argument("--mixed-precision", action="store_true", help="mixed bfloat16 (faster on CPUs with AVX-512 BF16)")
+    train.add_argument(
+        "--mixed-precision", action="store_true",
+        help="mixed bfloat16: faster on CPUs with AVX-512 BF16 or AMX, emulated and far slower elsewhere",
+    )
     train.add_argument("--steps-per-epoch", type=int)
     train.add_argument("--pack", help="a .npz training pack (built from --data-dir when missing) or a compact pack dir")
 

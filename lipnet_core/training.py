@@ -191,12 +191,32 @@ def state_from_history(history_path: Path) -> dict:
     return state
 
 
+def read_cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return ""
+
+
+def cpu_has_bfloat16(cpuinfo: str) -> bool:
+    """Whether the CPU flags in ``/proc/cpuinfo`` text include bfloat16 arithmetic (AVX-512 BF16 or AMX).
+
+    Unknown (no flags line, e.g. not Linux) counts as yes. Measured here: on an AVX-512 BF16 CPU mixed bfloat16 cut a
+    training step (batch 2) from 3.7 s to 2.6 s; on an AVX2-only AMD EPYC a run did not finish 50 steps in 25 minutes,
+    where float32 takes about 6 s a step.
+    """
+    flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+    return not flags or bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
 def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     """Train on the split's training clips of ``pack`` ({clip_id: PackedClip}); returns the final state."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if recipe.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        if keras.backend.backend() == "tensorflow" and not cpu_has_bfloat16(read_cpuinfo()):
+            log("warning: this CPU has no bfloat16 instructions: mixed bfloat16 is emulated, far slower than float32")
     split_path = out_dir / "split.json"
     if not split_path.exists():
         save_split(split_clip_ids(pack), split_path)

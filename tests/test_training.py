@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
-from lipnet_core.training import Recipe, learning_rate_for, state_from_history, train
+from lipnet_core.training import Recipe, cpu_has_bfloat16, learning_rate_for, state_from_history, train
 from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
@@ -77,6 +77,12 @@ def test_warm_start_keeps_the_best_epoch_from_the_history(tmp_path):
         "completed_epochs": 3, "training_seconds": 1950.0, "best_val_loss": 50.0, "best_epoch": 2,
         "epochs_without_improvement": 1,
     }
+
+
+def test_mixed_precision_warning_reads_the_cpu_flags():
+    assert cpu_has_bfloat16("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_tile\n")
+    assert not cpu_has_bfloat16("processor\t: 0\nflags\t\t: fpu sse4_2 avx2 fma\nflags\t\t: fpu avx2\n")
+    assert cpu_has_bfloat16("")  # unknown: no warning
 
 
 def test_training_pack_gives_the_inference_crop(grid_dir, tmp_path):
