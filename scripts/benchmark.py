@@ -73,6 +73,8 @@ def main():
     arguments = parser.parse_args()
     directory = data_dir(arguments.data_dir)
     clips = [directory / "mpg" / "bbal6n.mpg", directory / "s1" / "bbal6n.mp4"]
+    if not any(path.exists() for path in clips):
+        raise SystemExit(f"error: no GRID clip bbal6n in {directory}: pass --data-dir or set LIPNET_DATA_DIR")
     print(f"machine: {os.cpu_count()} CPUs; clip bbal6n (75 frames, 3 s)")
     for path in clips:
         if not path.exists():
