@@ -4,7 +4,6 @@ Errors a user can fix print one line on stderr and exit with status 2; ``--json`
 """
 
 import argparse
-import json
 import os
 import sys
 

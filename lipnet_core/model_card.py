@@ -1,10 +1,11 @@
 """A short model card written beside the weights from what training recorded (nothing typed by hand)."""
 
-import csv
 import json
 import os
 import platform
 from pathlib import Path
+
+from lipnet_core.history import best_row, read_history
 
 
 def hardware_description() -> str:
@@ -19,9 +20,8 @@ def write_model_card(out_dir, hardware: str | None = None) -> Path:
     recipe = json.loads((out_dir / "recipe.json").read_text())
     state = json.loads((out_dir / "state.json").read_text()) if (out_dir / "state.json").exists() else {}
     split = json.loads((out_dir / "split.json").read_text())
-    with (out_dir / "history.csv").open() as handle:
-        history = list(csv.DictReader(handle))
-    best = min(history, key=lambda row: float(row["val_loss"]))
+    history = read_history(out_dir / "history.csv")
+    best = best_row(history)
     wall_hours = sum(float(row["seconds"]) for row in history) / 3600
     lines = [
         "# LipNet, GRID speaker 1: model card",

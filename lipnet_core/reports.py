@@ -42,7 +42,6 @@ METRICS_PATH = PROJECT_ROOT / "models" / "metrics.json"
 SPLIT_PATH = PROJECT_ROOT / "models" / "split.json"
 PUBLISHED_RESULTS_PATH = PROJECT_ROOT / "assets" / "published_results.csv"
 SCORE_NAMES = ("wer", "cer", "sentence_accuracy")
-HISTORY_COLUMNS = ("epoch", "loss", "val_loss", "val_wer", "val_cer", "val_sentence_accuracy", "lr", "seconds")
 
 
 def load_history(path: str | Path | None = None) -> pd.DataFrame | None:

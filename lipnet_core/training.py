@@ -5,7 +5,6 @@ batch 2, a checkpoint every epoch, early stopping on validation loss. Every epoc
 optimiser, to resume), a row of ``history.csv``, and, when validation loss improves, the inference weights.
 """
 
-import csv
 import json
 import math
 import platform
@@ -18,12 +17,12 @@ import numpy as np
 
 from lipnet_core.dataset import list_clips, load_split, save_split, split_clip_ids
 from lipnet_core.decoding import ctc_decode_batch
+from lipnet_core.history import append_history, state_from_history
 from lipnet_core.losses import ctc_loss
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.training_data import TrainingBatches, whole_clip_batches
 
-HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_wer", "val_cer", "val_sentence_accuracy", "lr", "seconds")
 STATE_MODEL = "model.keras"
 STATE_FILE = "state.json"
 
@@ -128,19 +127,6 @@ class EpochReport(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def append_history(path: Path, row: dict) -> None:
-    """Append a row, first dropping rows of this epoch or later (left over from a run that was interrupted)."""
-    rows = []
-    if path.exists():
-        with path.open() as handle:
-            rows = [r for r in csv.DictReader(handle) if int(r["epoch"]) < row["epoch"]]
-    rows.append({key: row[key] for key in HISTORY_FIELDS})
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def save_state(out_dir: Path, model: keras.Model, state: dict) -> None:
     state_dir = out_dir / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -172,23 +158,6 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     if resume and (out_dir / "history.csv").exists() and inference_weights_path(out_dir).exists():
         state.update(state_from_history(out_dir / "history.csv"))
     return model, state
-
-
-def state_from_history(history_path: Path) -> dict:
-    """Training bookkeeping rebuilt from ``history.csv`` for a warm start whose ``state/`` was lost.
-
-    Keeps the best epoch and its validation loss, so the next epoch's weights replace the exported ones only
-    if they are better, and the schedule and wall time continue where the history ends.
-    """
-    with history_path.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    state = {"completed_epochs": len(rows), "training_seconds": sum(float(row["seconds"]) for row in rows)}
-    if rows:
-        best = min(rows, key=lambda row: float(row["val_loss"]))
-        state["best_val_loss"] = float(best["val_loss"])
-        state["best_epoch"] = int(best["epoch"])
-        state["epochs_without_improvement"] = len(rows) - rows.index(best) - 1
-    return state
 
 
 def read_cpuinfo() -> str:

@@ -7,8 +7,8 @@ the compiled step is traced a handful of times; a fraction of batches use the wh
 seeing the long silences it meets at inference. With ``wide_jitter`` (the default since epoch 9 of the first run)
 the window length is drawn from every size that fits, not only the smallest: with tight windows the words always sat
 2–10 frames from the window's edges, and after 8 epochs the network emitted letters near the *edges* of whole clips
-(where GRID speakers are silent), i.e. it had learnt the edge distance as a cue. Clips are normalised over the whole clip before windowing, exactly
-as at inference. Half the clips are mirrored left-right.
+(where GRID speakers are silent), i.e. it had learnt the edge distance as a cue. Clips are normalised over the
+whole clip before windowing, exactly as at inference. Half the clips are mirrored left-right.
 """
 
 import math

@@ -18,7 +18,6 @@ from lipnet_core.quiet import load_backend_quietly  # noqa: E402
 load_backend_quietly()
 
 import cv2  # noqa: E402
-import numpy as np  # noqa: E402
 
 from lipnet_core.dataset import data_dir  # noqa: E402
 from lipnet_core.normalise import normalise_clip  # noqa: E402

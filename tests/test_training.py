@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
-from lipnet_core.training import Recipe, cpu_has_bfloat16, learning_rate_for, state_from_history, train
+from lipnet_core.history import state_from_history
+from lipnet_core.training import Recipe, cpu_has_bfloat16, learning_rate_for, train
 from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
