@@ -170,9 +170,9 @@ def read_cpuinfo() -> str:
 def cpu_has_bfloat16(cpuinfo: str) -> bool:
     """Whether the CPU flags in ``/proc/cpuinfo`` text include bfloat16 arithmetic (AVX-512 BF16 or AMX).
 
-    Unknown (no flags line, e.g. not Linux) counts as yes. Measured here: on an AVX-512 BF16 CPU mixed bfloat16 cut a
-    training step (batch 2) from 3.7 s to 2.6 s; on an AVX2-only AMD EPYC a run did not finish 50 steps in 25 minutes,
-    where float32 takes about 6 s a step.
+    Unknown (no flags line, e.g. not Linux) counts as yes. On an AVX-512 BF16 CPU mixed bfloat16 cut a training step
+    (batch 2) from 3.7 s to 2.6 s (``../shared/TRAINING-NOTES.md``); on an AVX2-only AMD EPYC a run of ours did not
+    finish 50 steps in 25 minutes, where float32 with oneDNN takes about 6 s a step.
     """
     flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
     return not flags or bool(flags & {"avx512_bf16", "amx_bf16"})

@@ -71,13 +71,11 @@ def main():
     parser.add_argument("--repeats", type=int, default=15)
     arguments = parser.parse_args()
     directory = data_dir(arguments.data_dir)
-    clips = [directory / "mpg" / "bbal6n.mpg", directory / "s1" / "bbal6n.mp4"]
-    if not any(path.exists() for path in clips):
+    clips = [path for path in (directory / "mpg" / "bbal6n.mpg", directory / "s1" / "bbal6n.mp4") if path.exists()]
+    if not clips:
         raise SystemExit(f"error: no GRID clip bbal6n in {directory}: pass --data-dir or set LIPNET_DATA_DIR")
     print(f"machine: {os.cpu_count()} CPUs; clip bbal6n (75 frames, 3 s)")
     for path in clips:
-        if not path.exists():
-            continue
         ours(path), reference_load_video(path)  # warm caches and TensorFlow
         decode = median_seconds(lambda: decode_only(path), arguments.repeats)
         ours_seconds = median_seconds(lambda: ours(path), arguments.repeats)
@@ -92,7 +90,7 @@ def main():
 
     reader = LipReader(arguments.weights, allow_untrained=True)
     print(f"weights: {reader.weights_path or 'random (no trained weights found)'}")
-    path = next(path for path in clips if path.exists())
+    path = clips[0]
     reader.read(path)  # warm-up: first call traces the model
     reading = reader.read(path)
     model_input = reading.model_input
