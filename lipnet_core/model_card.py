@@ -1,4 +1,8 @@
-"""A short model card written beside the weights from what training recorded (nothing typed by hand)."""
+"""A short model card written beside the weights from what training recorded.
+
+Only two lines are a person's words: the hardware (when a run moved machines) and the ``status`` kept in
+``state.json``; everything else is read from the run's files.
+"""
 
 import json
 import os
