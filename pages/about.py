@@ -55,8 +55,9 @@ for example **“bin blue at f two now”**: 4 × 4 × 4 × 25 × 10 × 4 = 64,0
 st.header("Honest limits")
 st.warning(
     "This model was trained on **one GRID speaker (speaker 1)**. It reads **GRID sentences**, not free speech: it "
-    "only knows the 51 words above, the way speaker 1 says them, filmed the way GRID was filmed. Expect it to do "
-    "well on speaker 1's held-out clips and poorly on other people, other words and other cameras.",
+    "only knows the 51 words above, the way speaker 1 says them, filmed the way GRID was filmed. Speaker 1's "
+    "held-out clips are its best case (*Metrics* shows how it does there, measured); expect it to do worse on other "
+    "people, other words and other cameras.",
     icon=":material/warning:",
 )
 st.caption(
