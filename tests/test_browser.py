@@ -100,7 +100,7 @@ def test_try_it_out_in_chromium(server, grid_dir, tmp_path):
             page.get_by_role("heading", name="Reading lips with LipNet").wait_for(timeout=WAIT_MS)
             timings["cold start to About page"] = time.monotonic() - started
             page.get_by_role("heading", name="Honest limits").wait_for(timeout=WAIT_MS)
-            page.get_by_test_id("stSidebar").get_by_text("GRID clips:").wait_for(timeout=WAIT_MS)
+            page.get_by_test_id("stSidebar").get_by_role("button", name="New sentence").wait_for(timeout=WAIT_MS)
             page.screenshot(path=tmp_path / "about.png", full_page=True)
 
             clicked = time.monotonic()
