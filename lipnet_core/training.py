@@ -2,7 +2,8 @@
 
 Recipe (reference notebooks): Adam 1e-4, constant for 30 epochs then ×exp(−0.1) per epoch, CTC loss with blank 40,
 batch 2, a checkpoint every epoch, early stopping on validation loss. Every epoch writes ``state/`` (model and
-optimiser, to resume), a row of ``history.csv``, and, when validation loss improves, the inference weights.
+optimiser, to resume), a row of ``history.csv``, and, when validation loss improves, the inference weights. Within
+an epoch, ``state/`` is also written every ``checkpoint_seconds`` (an epoch takes about an hour on a 2-core CPU).
 """
 
 import json
@@ -25,6 +26,7 @@ from lipnet_core.training_data import TrainingBatches, whole_clip_batches
 
 STATE_MODEL = "model.keras"
 STATE_FILE = "state.json"
+CHECKPOINT_SECONDS = 600
 
 
 @dataclass
@@ -77,10 +79,11 @@ class EpochReport(keras.callbacks.Callback):
         self.sentences_to_show = sentences_to_show
         self.epoch_started = 0.0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch, logs=None, seconds_done=0.0):
+        """``seconds_done``: time already spent on this epoch before an interruption, so its row counts all of it."""
         self.batches.set_epoch(epoch)
         self.model.optimizer.learning_rate.assign(learning_rate_for(epoch, self.recipe))
-        self.epoch_started = time.time()
+        self.epoch_started = time.time() - seconds_done
 
     def validate(self):
         losses, references, hypotheses = [], [], []
@@ -128,12 +131,15 @@ class EpochReport(keras.callbacks.Callback):
 
 
 def save_state(out_dir: Path, model: keras.Model, state: dict) -> None:
+    """Model, then bookkeeping, each replaced whole: a kill between the two repeats at most one checkpoint's steps."""
     state_dir = out_dir / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
     temporary = state_dir / ("partial." + STATE_MODEL)
     model.save(temporary)
     temporary.replace(state_dir / STATE_MODEL)
-    (state_dir / STATE_FILE).write_text(json.dumps(state, indent=1) + "\n")
+    temporary = state_dir / ("partial." + STATE_FILE)
+    temporary.write_text(json.dumps(state, indent=1) + "\n")
+    temporary.replace(state_dir / STATE_FILE)
 
 
 def compile_model(model: keras.Model, recipe: Recipe) -> None:
@@ -178,8 +184,13 @@ def cpu_has_bfloat16(cpuinfo: str) -> bool:
     return not flags or bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
-def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
-    """Train on the split's training clips of ``pack`` ({clip_id: PackedClip}); returns the final state."""
+def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_seconds=CHECKPOINT_SECONDS) -> dict:
+    """Train on the split's training clips of ``pack`` ({clip_id: PackedClip}); returns the final state.
+
+    Mid-epoch checkpoints save the model and optimiser with ``epoch_in_progress`` (steps done, their losses, seconds
+    spent) in ``state.json``; a resumed run goes on from the next step. Batches depend only on (seed, epoch, step),
+    so the resumed epoch sees exactly the batches the interrupted one had left.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     if recipe.mixed_precision:
@@ -193,6 +204,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     train_clips = [pack[clip_id] for clip_id in split["train"] if clip_id in pack]
     validation_clips = [pack[clip_id] for clip_id in split["validation"] if clip_id in pack]
     model, state = load_or_build(out_dir, recipe, resume, log)
+    in_progress = state.pop("epoch_in_progress", {})
     (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n")
     batches = TrainingBatches(
         train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip,
@@ -207,14 +219,24 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print) -> dict:
     steps = min(len(batches), recipe.steps_per_epoch or len(batches))
     compiled_steps = {}
     for epoch in range(state["completed_epochs"], recipe.epochs):
-        report.on_epoch_begin(epoch)
-        losses = []
-        for step in range(steps):
+        report.on_epoch_begin(epoch, seconds_done=in_progress.get("seconds", 0.0))
+        losses = list(in_progress.get("losses", []))
+        if losses:
+            log(f"resuming epoch {epoch + 1} at step {len(losses) + 1}/{steps}")
+        in_progress = {}
+        last_checkpoint = time.time()
+        for step in range(len(losses), steps):
             inputs, labels = batches[step]
             use_compiled_step_for(model, "train", inputs.shape[:2], compiled_steps)
             losses.append(float(model.train_on_batch(inputs, labels)))
             if (step + 1) % 50 == 0 or step + 1 == steps:
                 log(f"epoch {epoch + 1} step {step + 1}/{steps}: loss {np.mean(losses[-50:]):.3f}")
+            if step + 1 < steps and time.time() - last_checkpoint >= checkpoint_seconds:
+                seconds = time.time() - report.epoch_started
+                progress = {"epoch": epoch + 1, "losses": losses, "seconds": seconds}
+                save_state(out_dir, model, {**state, "epoch_in_progress": progress})
+                log(f"checkpoint: epoch {epoch + 1} step {step + 1}/{steps}")
+                last_checkpoint = time.time()
         report.on_epoch_end(epoch, {"loss": float(np.mean(losses))})
         if model.stop_training:
             break

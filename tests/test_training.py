@@ -67,6 +67,38 @@ def test_loss_goes_down_and_resume_continues(tmp_path):
     assert (tmp_path / "lipnet.weights.h5").stat().st_size < 40e6  # model variables only, no optimiser state
 
 
+class Interrupted(Exception):
+    pass
+
+
+def test_an_epoch_killed_after_a_checkpoint_resumes_at_the_next_step(tmp_path):
+    pack = tiny_pack()
+    save_split({"train": ["aaa", "bbb"], "validation": ["aaa"], "test": []}, tmp_path / "split.json")
+    recipe = Recipe(epochs=2, batch_size=1, learning_rate=1e-3, full_clip_fraction=1.0, flip=False)
+
+    def kill_at_checkpoint(line):
+        if line.startswith("checkpoint:"):
+            raise Interrupted(line)
+
+    with pytest.raises(Interrupted, match="epoch 1 step 1/2"):
+        train(pack, tmp_path, recipe, log=kill_at_checkpoint, checkpoint_seconds=0)
+    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    assert state["completed_epochs"] == 0 and len(state["epoch_in_progress"]["losses"]) == 1
+    seconds_before_the_kill = state["epoch_in_progress"]["seconds"]
+
+    log = []
+    train(pack, tmp_path, recipe, resume=True, log=log.append, checkpoint_seconds=0)
+    assert "resuming epoch 1 at step 2/2" in log
+    # epoch 1 went on from step 2 (its last, so no checkpoint); epoch 2 started at step 1
+    assert [line for line in log if line.startswith("checkpoint:")] == ["checkpoint: epoch 2 step 1/2"]
+    with (tmp_path / "history.csv").open() as handle:
+        history = list(csv.DictReader(handle))
+    assert [int(row["epoch"]) for row in history] == [1, 2]
+    assert float(history[0]["seconds"]) > seconds_before_the_kill
+    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    assert state["completed_epochs"] == 2 and "epoch_in_progress" not in state
+
+
 def test_warm_start_keeps_the_best_epoch_from_the_history(tmp_path):
     history = tmp_path / "history.csv"
     history.write_text(
