@@ -18,6 +18,7 @@ import numpy as np
 
 from lipnet_core.dataset import list_clips, load_split, save_split, split_clip_ids
 from lipnet_core.decoding import ctc_decode_batch
+from lipnet_core.files import replace_whole
 from lipnet_core.history import append_history, state_from_history
 from lipnet_core.losses import ctc_loss
 from lipnet_core.metrics import corpus_scores
@@ -59,9 +60,7 @@ def save_inference_weights(model: keras.Model, path: Path) -> None:
     """Write the model's variables only (no optimiser state: ~34 MB, not ~102 MB) via an uncompiled twin."""
     twin = build_model(num_frames=None)
     twin.set_weights(model.get_weights())
-    temporary = path.with_name(path.stem + ".partial.weights.h5")
-    twin.save_weights(temporary)
-    temporary.replace(path)
+    replace_whole(path, twin.save_weights)
 
 
 class EpochReport(keras.callbacks.Callback):
@@ -134,12 +133,8 @@ def save_state(out_dir: Path, model: keras.Model, state: dict) -> None:
     """Model, then bookkeeping, each replaced whole: a kill between the two repeats at most one checkpoint's steps."""
     state_dir = out_dir / "state"
     state_dir.mkdir(parents=True, exist_ok=True)
-    temporary = state_dir / ("partial." + STATE_MODEL)
-    model.save(temporary)
-    temporary.replace(state_dir / STATE_MODEL)
-    temporary = state_dir / ("partial." + STATE_FILE)
-    temporary.write_text(json.dumps(state, indent=1) + "\n")
-    temporary.replace(state_dir / STATE_FILE)
+    replace_whole(state_dir / STATE_MODEL, model.save)
+    replace_whole(state_dir / STATE_FILE, lambda temporary: temporary.write_text(json.dumps(state, indent=1) + "\n"))
 
 
 def compile_model(model: keras.Model, recipe: Recipe) -> None:
@@ -232,8 +227,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
             if (step + 1) % 50 == 0 or step + 1 == steps:
                 log(f"epoch {epoch + 1} step {step + 1}/{steps}: loss {np.mean(losses[-50:]):.3f}")
             if step + 1 < steps and time.time() - last_checkpoint >= checkpoint_seconds:
-                seconds = time.time() - report.epoch_started
-                progress = {"epoch": epoch + 1, "losses": losses, "seconds": seconds}
+                progress = {"epoch": epoch + 1, "losses": losses, "seconds": time.time() - report.epoch_started}
                 save_state(out_dir, model, {**state, "epoch_in_progress": progress})
                 log(f"checkpoint: epoch {epoch + 1} step {step + 1}/{steps}")
                 last_checkpoint = time.time()

@@ -13,6 +13,7 @@ import numpy as np
 
 from lipnet_core.alignments import load_alignment
 from lipnet_core.dataset import list_clips
+from lipnet_core.files import replace_whole
 from lipnet_core.preprocessing import mouth_frames_of
 from lipnet_core.video import read_clip
 
@@ -39,16 +40,19 @@ def build_training_pack(data_directory, pack_path, progress=None) -> Path:
         spans.append((alignment.speech_start_frame, alignment.speech_end_frame))
     pack_path = Path(pack_path)
     pack_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary_path = pack_path.with_name(pack_path.name + ".partial.npz")
-    np.savez_compressed(
-        temporary_path,
-        clip_ids=np.array([clip.clip_id for clip in clips]),
-        mouth_frames=np.concatenate(crops),
-        lengths=np.array(lengths, dtype=np.int32),
-        sentences=np.array(sentences),
-        speech_spans=np.array(spans, dtype=np.int32),
-    )
-    temporary_path.replace(pack_path)
+    arrays = {
+        "clip_ids": np.array([clip.clip_id for clip in clips]),
+        "mouth_frames": np.concatenate(crops),
+        "lengths": np.array(lengths, dtype=np.int32),
+        "sentences": np.array(sentences),
+        "speech_spans": np.array(spans, dtype=np.int32),
+    }
+
+    def write_pack(temporary):
+        with temporary.open("wb") as handle:  # a file object, so numpy adds no ".npz" to a path without one
+            np.savez_compressed(handle, **arrays)
+
+    replace_whole(pack_path, write_pack)
     return pack_path
 
 

@@ -1,6 +1,5 @@
 """A short training smoke test on tiny synthetic clips (the real training never runs in CI)."""
 
-import csv
 import json
 
 import keras
@@ -8,7 +7,7 @@ import numpy as np
 import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
-from lipnet_core.history import state_from_history
+from lipnet_core.history import read_history, state_from_history
 from lipnet_core.training import Recipe, cpu_has_bfloat16, learning_rate_for, train
 from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
@@ -55,8 +54,7 @@ def test_loss_goes_down_and_resume_continues(tmp_path):
     recipe.epochs = 4
     train(pack, tmp_path, recipe, resume=True, log=log.append)
     assert any("resuming after epoch 1" in line for line in log)
-    with (tmp_path / "history.csv").open() as handle:
-        history = list(csv.DictReader(handle))
+    history = read_history(tmp_path / "history.csv")
     assert [int(row["epoch"]) for row in history] == [1, 2, 3, 4]
     losses = [float(row["loss"]) for row in history]
     assert losses[-1] < losses[0]
@@ -91,8 +89,7 @@ def test_an_epoch_killed_after_a_checkpoint_resumes_at_the_next_step(tmp_path):
     assert "resuming epoch 1 at step 2/2" in log
     # epoch 1 went on from step 2 (its last, so no checkpoint); epoch 2 started at step 1
     assert [line for line in log if line.startswith("checkpoint:")] == ["checkpoint: epoch 2 step 1/2"]
-    with (tmp_path / "history.csv").open() as handle:
-        history = list(csv.DictReader(handle))
+    history = read_history(tmp_path / "history.csv")
     assert [int(row["epoch"]) for row in history] == [1, 2]
     assert float(history[0]["seconds"]) > seconds_before_the_kill
     state = json.loads((tmp_path / "state" / "state.json").read_text())
