@@ -129,6 +129,11 @@ class EpochReport(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def read_state(out_dir: Path) -> dict:
+    """The bookkeeping of the last checkpoint (``state/state.json``)."""
+    return json.loads((Path(out_dir) / "state" / STATE_FILE).read_text())
+
+
 def save_state(out_dir: Path, model: keras.Model, state: dict) -> None:
     """Model, then bookkeeping, each replaced whole: a kill between the two repeats at most one checkpoint's steps."""
     state_dir = out_dir / "state"
@@ -147,7 +152,7 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     state_dir = out_dir / "state"
     if resume and (state_dir / STATE_MODEL).exists():
         model = keras.models.load_model(state_dir / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
-        state = json.loads((state_dir / STATE_FILE).read_text())
+        state = read_state(out_dir)
         log(f"resuming after epoch {state['completed_epochs']} (best val_loss {state['best_val_loss']:.3f})")
         return model, state
     model = build_model(num_frames=None)

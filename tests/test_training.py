@@ -1,14 +1,12 @@
 """A short training smoke test on tiny synthetic clips (the real training never runs in CI)."""
 
-import json
-
 import keras
 import numpy as np
 import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
 from lipnet_core.history import read_history, state_from_history
-from lipnet_core.training import Recipe, cpu_has_bfloat16, learning_rate_for, train
+from lipnet_core.training import Recipe, cpu_has_bfloat16, learning_rate_for, read_state, train
 from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
@@ -20,6 +18,10 @@ def tiny_pack(num_frames=40):
         clip_id: PackedClip(clip_id, rng.integers(0, 255, (num_frames, 46, 140), dtype=np.uint8), sentence, 5, 30)
         for clip_id, sentence in sentences.items()
     }
+
+
+def save_tiny_split(out_dir):
+    save_split({"train": ["aaa", "bbb"], "validation": ["aaa"], "test": []}, out_dir / "split.json")
 
 
 def test_reference_learning_rate_schedule():
@@ -47,7 +49,7 @@ def test_training_windows_contain_the_speech_and_snap_to_few_lengths():
 
 def test_loss_goes_down_and_resume_continues(tmp_path):
     pack = tiny_pack()
-    save_split({"train": ["aaa", "bbb"], "validation": ["aaa"], "test": []}, tmp_path / "split.json")
+    save_tiny_split(tmp_path)
     recipe = Recipe(epochs=1, batch_size=2, learning_rate=1e-3, steps_per_epoch=1, full_clip_fraction=1.0, flip=False)
     log = []
     train(pack, tmp_path, recipe, log=log.append)
@@ -58,7 +60,7 @@ def test_loss_goes_down_and_resume_continues(tmp_path):
     assert [int(row["epoch"]) for row in history] == [1, 2, 3, 4]
     losses = [float(row["loss"]) for row in history]
     assert losses[-1] < losses[0]
-    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    state = read_state(tmp_path)
     assert state["completed_epochs"] == 4
     resumed = keras.models.load_model(tmp_path / "state" / "model.keras", compile=False)
     assert resumed.count_params() == 8_471_924
@@ -71,7 +73,7 @@ class Interrupted(Exception):
 
 def test_an_epoch_killed_after_a_checkpoint_resumes_at_the_next_step(tmp_path):
     pack = tiny_pack()
-    save_split({"train": ["aaa", "bbb"], "validation": ["aaa"], "test": []}, tmp_path / "split.json")
+    save_tiny_split(tmp_path)
     recipe = Recipe(epochs=2, batch_size=1, learning_rate=1e-3, full_clip_fraction=1.0, flip=False)
 
     def kill_at_checkpoint(line):
@@ -80,7 +82,7 @@ def test_an_epoch_killed_after_a_checkpoint_resumes_at_the_next_step(tmp_path):
 
     with pytest.raises(Interrupted, match="epoch 1 step 1/2"):
         train(pack, tmp_path, recipe, log=kill_at_checkpoint, checkpoint_seconds=0)
-    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    state = read_state(tmp_path)
     assert state["completed_epochs"] == 0 and len(state["epoch_in_progress"]["losses"]) == 1
     seconds_before_the_kill = state["epoch_in_progress"]["seconds"]
 
@@ -92,7 +94,7 @@ def test_an_epoch_killed_after_a_checkpoint_resumes_at_the_next_step(tmp_path):
     history = read_history(tmp_path / "history.csv")
     assert [int(row["epoch"]) for row in history] == [1, 2]
     assert float(history[0]["seconds"]) > seconds_before_the_kill
-    state = json.loads((tmp_path / "state" / "state.json").read_text())
+    state = read_state(tmp_path)
     assert state["completed_epochs"] == 2 and "epoch_in_progress" not in state
 
 
