@@ -117,7 +117,10 @@ def test_try_it_out_in_chromium(server, grid_dir, tmp_path):
                 page.get_by_text(f"{clip_id}: ").first.wait_for(timeout=WAIT_MS)
                 if trained:
                     truth = load_alignment(grid_dir / "alignments" / "s1" / f"{clip_id}.align").sentence
-                    page.get_by_text(truth, exact=True).wait_for(timeout=WAIT_MS)
+                    # The whole line, not the bare sentence: a decoder that reads the clip right shows it too.
+                    page.get_by_text(f"Ground truth (from the clip's alignment): {truth}", exact=True).wait_for(
+                        timeout=WAIT_MS
+                    )
                     page.get_by_role("heading", name="What the model read").wait_for(timeout=WAIT_MS)
                 else:
                     page.get_by_text("No trained weights are present").wait_for(timeout=WAIT_MS)
