@@ -129,17 +129,23 @@ class EpochReport(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def state_dir(out_dir: Path) -> Path:
+    """Where the last checkpoint lives: the full model with its optimiser (``STATE_MODEL``) and its bookkeeping."""
+    return Path(out_dir) / "state"
+
+
 def read_state(out_dir: Path) -> dict:
     """The bookkeeping of the last checkpoint (``state/state.json``)."""
-    return json.loads((Path(out_dir) / "state" / STATE_FILE).read_text())
+    return json.loads((state_dir(out_dir) / STATE_FILE).read_text())
 
 
 def save_state(out_dir: Path, model: keras.Model, state: dict) -> None:
     """Model, then bookkeeping, each replaced whole: a kill between the two repeats at most one checkpoint's steps."""
-    state_dir = out_dir / "state"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    replace_whole(state_dir / STATE_MODEL, model.save)
-    replace_whole(state_dir / STATE_FILE, lambda temporary: temporary.write_text(json.dumps(state, indent=1) + "\n"))
+    checkpoint_dir = state_dir(out_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    replace_whole(checkpoint_dir / STATE_MODEL, model.save)
+    state_text = json.dumps(state, indent=1) + "\n"
+    replace_whole(checkpoint_dir / STATE_FILE, lambda temporary: temporary.write_text(state_text))
 
 
 def compile_model(model: keras.Model, recipe: Recipe) -> None:
@@ -149,16 +155,16 @@ def compile_model(model: keras.Model, recipe: Recipe) -> None:
 
 def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     """The model and the training state: resumed from ``state/`` when asked and present, else fresh."""
-    state_dir = out_dir / "state"
-    if resume and (state_dir / STATE_MODEL).exists():
-        model = keras.models.load_model(state_dir / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
+    checkpoint_dir = state_dir(out_dir)
+    if resume and (checkpoint_dir / STATE_MODEL).exists():
+        model = keras.models.load_model(checkpoint_dir / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
         state = read_state(out_dir)
         log(f"resuming after epoch {state['completed_epochs']} (best val_loss {state['best_val_loss']:.3f})")
         return model, state
     model = build_model(num_frames=None)
     if resume and inference_weights_path(out_dir).exists():
         model.load_weights(inference_weights_path(out_dir))
-        log(f"no optimiser state in {state_dir}: warm start from {inference_weights_path(out_dir)}")
+        log(f"no optimiser state in {checkpoint_dir}: warm start from {inference_weights_path(out_dir)}")
     compile_model(model, recipe)
     state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
     if resume and (out_dir / "history.csv").exists() and inference_weights_path(out_dir).exists():

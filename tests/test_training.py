@@ -6,7 +6,7 @@ import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
 from lipnet_core.history import read_history, state_from_history
-from lipnet_core.training import Recipe, cpu_has_bfloat16, learning_rate_for, read_state, train
+from lipnet_core.training import STATE_MODEL, Recipe, cpu_has_bfloat16, learning_rate_for, read_state, state_dir, train
 from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
@@ -62,7 +62,7 @@ def test_loss_goes_down_and_resume_continues(tmp_path):
     assert losses[-1] < losses[0]
     state = read_state(tmp_path)
     assert state["completed_epochs"] == 4
-    resumed = keras.models.load_model(tmp_path / "state" / "model.keras", compile=False)
+    resumed = keras.models.load_model(state_dir(tmp_path) / STATE_MODEL, compile=False)
     assert resumed.count_params() == 8_471_924
     assert (tmp_path / "lipnet.weights.h5").stat().st_size < 40e6  # model variables only, no optimiser state
 
