@@ -162,13 +162,12 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
         log(f"resuming after epoch {state['completed_epochs']} (best val_loss {state['best_val_loss']:.3f})")
         return model, state
     model = build_model(num_frames=None)
+    state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
     if resume and inference_weights_path(out_dir).exists():
         model.load_weights(inference_weights_path(out_dir))
         log(f"no optimiser state in {checkpoint_dir}: warm start from {inference_weights_path(out_dir)}")
+        state.update(state_from_history(out_dir / "history.csv"))  # an absent history leaves the fresh counts
     compile_model(model, recipe)
-    state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
-    if resume and (out_dir / "history.csv").exists() and inference_weights_path(out_dir).exists():
-        state.update(state_from_history(out_dir / "history.csv"))
     return model, state
 
 
