@@ -1,7 +1,8 @@
-"""A short model card written beside the weights from what training recorded.
+"""A short model card written beside the weights from what training and evaluation recorded.
 
-Only two lines are a person's words: the hardware (when a run moved machines) and the ``status`` kept in
-``state.json``; everything else is read from the run's files.
+Only the hardware (when a run moved machines) and the words of ``state.json`` are a person's: its ``status``
+(where training stands), ``example_clip`` (a test clip whose reading the card quotes) and ``notes`` (how the run
+went). Every figure, the quoted reading included, is read from the run's files, ``metrics.json`` among them.
 """
 
 import json
@@ -19,18 +20,48 @@ def hardware_description() -> str:
     return f"{os.cpu_count()} CPU cores ({processor}), Keras {keras.__version__} on {keras.backend.backend()}"
 
 
+def word_accuracy(per_clip: list[dict], decoder: str, position: int) -> float:
+    """Fraction of clips whose ``decoder`` reading has the truth's word at ``position`` (−1: the last word)."""
+
+    def word_at(text: str) -> str | None:
+        words = text.split()
+        return words[position] if -len(words) <= position < len(words) else None
+
+    return sum(word_at(row[decoder]) == word_at(row["truth"]) for row in per_clip) / len(per_clip)
+
+
+def reading_summary(metrics: dict, example_clip: str) -> str:
+    """How test clips read, in words, from ``metrics.json``'s per-clip rows (clip, truth, greedy, grid)."""
+    rows = metrics["per_clip"]
+    example = {row["clip"]: row for row in rows}[example_clip]
+    return (
+        f'test clips decode to misspelt strings such as "{example["greedy"]}" (for "{example["truth"]}"), right in'
+        f" their first word in {word_accuracy(rows, 'greedy', 0):.0%} of test clips and in their last in"
+        f" {word_accuracy(rows, 'greedy', -1):.0%}; the GRID-grammar decoder gets the letter right in"
+        f" {word_accuracy(rows, 'grid', 3):.0%} of test clips and the digit in {word_accuracy(rows, 'grid', 4):.0%}."
+    )
+
+
+def status_line(state: dict, metrics: dict | None) -> str:
+    status = state.get("status", "see history.csv for where training stands")
+    reading = f": {reading_summary(metrics, state['example_clip'])}" if metrics and "example_clip" in state else "."
+    return " ".join(part for part in (status + reading, state.get("notes")) if part)
+
+
 def write_model_card(out_dir, hardware: str | None = None) -> Path:
     out_dir = Path(out_dir)
     recipe = json.loads((out_dir / "recipe.json").read_text())
     state = json.loads((out_dir / "state.json").read_text()) if (out_dir / "state.json").exists() else {}
     split = json.loads((out_dir / "split.json").read_text())
+    metrics = json.loads((out_dir / "metrics.json").read_text()) if (out_dir / "metrics.json").exists() else None
     history = read_history(out_dir / "history.csv")
     best = best_row(history)
     wall_hours = sum(float(row["seconds"]) for row in history) / 3600
     lines = [
         "# LipNet, GRID speaker 1: model card",
         "",
-        "Written by `lipnet_core.model_card` from `recipe.json`, `history.csv` and `split.json`.",
+        "Written by `lipnet_core.model_card` from `recipe.json`, `history.csv`, `split.json` and"
+        " `metrics.json`.",
         "",
         "- **Weights**: `lipnet.weights.h5` (model variables only), from the epoch with the lowest validation loss:"
         f" epoch {best['epoch']} of {len(history)} trained (val_loss {float(best['val_loss']):.3f},"
@@ -46,7 +77,7 @@ def write_model_card(out_dir, hardware: str | None = None) -> Path:
         f" {recipe.get('wide_jitter', False)}); left-right flips: {recipe['flip']}.",
         f"- **Hardware**: {hardware or hardware_description()}.",
         f"- **Wall time**: {wall_hours:.1f} h of training over {len(history)} epochs (validation included).",
-        "- **Status**: " + state.get("status", "see history.csv for where training stands."),
+        "- **Status**: " + status_line(state, metrics),
         "",
     ]
     path = out_dir / "MODEL_CARD.md"

@@ -1,0 +1,52 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lipnet_core.model_card import reading_summary, status_line, word_accuracy, write_model_card
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+
+ROWS = [
+    {"clip": "a", "truth": "bin blue at f two now", "greedy": "bin blu at fo now", "grid": "bin blue at e four now"},
+    {"clip": "b", "truth": "lay red by c five soon", "greedy": "la red by ce five son",
+     "grid": "lay red by e five soon"},
+    {"clip": "c", "truth": "set white in u zero please", "greedy": "", "grid": "set white in u zero please"},
+    {"clip": "d", "truth": "place green with a one again", "greedy": "place gren wit a one again",
+     "grid": "place green with q one again"},
+]
+
+
+def test_word_accuracy_compares_one_word_position_and_counts_an_empty_reading_as_wrong():
+    assert word_accuracy(ROWS, "greedy", 0) == 0.5  # "bin", "place" right; "la" wrong; "" has no first word
+    assert word_accuracy(ROWS, "greedy", -1) == 0.5  # "now", "again"
+    assert word_accuracy(ROWS, "grid", 3) == 0.25  # only "u" (a read "e" for "f", d "q" for "a")
+    assert word_accuracy(ROWS, "grid", 4) == 0.75  # all but "four"
+
+
+def test_reading_summary_quotes_the_example_clip_and_computes_every_figure():
+    summary = reading_summary({"per_clip": ROWS}, "d")
+    assert '"place gren wit a one again" (for "place green with a one again")' in summary
+    assert "first word in 50% of test clips and in their last in 50%" in summary
+    assert "letter right in 25% of test clips and the digit in 75%." in summary
+
+
+def test_status_line_puts_the_reading_between_status_and_notes_and_does_without_metrics():
+    state = {"status": "training in progress", "example_clip": "a", "notes": "See docs."}
+    line = status_line(state, {"per_clip": ROWS})
+    assert line.startswith('training in progress: test clips decode to misspelt strings such as "bin blu at fo now"')
+    assert line.endswith("the digit in 75%. See docs.")
+    assert status_line(state, None) == "training in progress. See docs."
+    assert status_line({}, None) == "see history.csv for where training stands."
+    with pytest.raises(KeyError):
+        status_line({**state, "example_clip": "not-evaluated"}, {"per_clip": ROWS})
+
+
+def test_committed_model_card_is_what_the_writer_makes_of_the_committed_files(tmp_path):
+    """The card must never drift from the weights' history, metrics and status: regenerate it and compare."""
+    for name in ("recipe.json", "state.json", "split.json", "history.csv", "metrics.json"):
+        shutil.copy(MODELS / name, tmp_path / name)
+    committed = (MODELS / "MODEL_CARD.md").read_text()
+    hardware = next(line for line in committed.splitlines() if line.startswith("- **Hardware**: "))
+    write_model_card(tmp_path, hardware=hardware.removeprefix("- **Hardware**: ").removesuffix("."))
+    assert (tmp_path / "MODEL_CARD.md").read_text() == committed
