@@ -1,8 +1,9 @@
 """A short model card written beside the weights from what training and evaluation recorded.
 
-Only the hardware (when a run moved machines) and the words of ``state.json`` are a person's: its ``status``
-(where training stands), ``example_clip`` (a test clip whose reading the card quotes) and ``notes`` (how the run
-went). Every figure, the quoted reading included, is read from the run's files, ``metrics.json`` among them.
+Only the words of ``state.json`` are a person's: its ``status`` (where training stands), ``example_clip`` (a test
+clip whose reading the card quotes), ``hardware`` (the machines, for a run that moved between them; ``{last_epoch}``
+in it stands for the last epoch of ``history.csv``) and ``notes`` (how the run went). Every figure, the quoted
+reading included, is read from the run's files, ``metrics.json`` among them.
 """
 
 import json
@@ -48,7 +49,7 @@ def status_line(state: dict, metrics: dict | None) -> str:
     return " ".join(part for part in (status + reading, state.get("notes")) if part)
 
 
-def write_model_card(out_dir, hardware: str | None = None) -> Path:
+def write_model_card(out_dir) -> Path:
     out_dir = Path(out_dir)
     recipe = json.loads((out_dir / "recipe.json").read_text())
     state = json.loads((out_dir / "state.json").read_text()) if (out_dir / "state.json").exists() else {}
@@ -57,6 +58,7 @@ def write_model_card(out_dir, hardware: str | None = None) -> Path:
     history = read_history(out_dir / "history.csv")
     best = best_row(history)
     wall_hours = sum(float(row["seconds"]) for row in history) / 3600
+    hardware = state["hardware"].format(last_epoch=history[-1]["epoch"]) if "hardware" in state else None
     lines = [
         "# LipNet, GRID speaker 1: model card",
         "",
