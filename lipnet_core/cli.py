@@ -37,14 +37,19 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train on GRID (resumable)")
     train.add_argument("--data-dir")
     train.add_argument("--out", default="models")
-    train.add_argument("--epochs", type=int, default=100)
-    train.add_argument("--resume", action="store_true")
-    train.add_argument("--batch-size", type=int, default=2)
-    train.add_argument("--learning-rate", type=float, default=1e-4)
-    train.add_argument("--clipnorm", type=float)
-    train.add_argument("--patience", type=int, default=10)
+    train.add_argument("--resume", action="store_true", help="go on from --out; options not given keep its recipe.json")
+    train.add_argument("--epochs", type=int, help="epochs in all, counting those already trained (default 100)")
+    train.add_argument("--batch-size", type=int, help="default 2")
+    train.add_argument("--learning-rate", type=float, help="the constant rate before the decay (default 1e-4)")
+    train.add_argument("--constant-epochs", type=int, help="epochs at --learning-rate before the decay (default 30)")
     train.add_argument(
-        "--mixed-precision", action="store_true",
+        "--restart-schedule", action="store_true",
+        help="with --resume: start the schedule again from the epochs done (warm restart of the learning rate)",
+    )
+    train.add_argument("--clipnorm", type=float)
+    train.add_argument("--patience", type=int, help="stop after N epochs without a better val_loss (default 10)")
+    train.add_argument(
+        "--mixed-precision", action=argparse.BooleanOptionalAction,
         help="mixed bfloat16: faster on CPUs with AVX-512 BF16 or AMX, emulated and far slower elsewhere",
     )
     train.add_argument("--steps-per-epoch", type=int)
@@ -83,17 +88,21 @@ def main(argv=None) -> int:
 
 def _train(arguments) -> int:
     from lipnet_core.dataset import data_dir
-    from lipnet_core.training import Recipe, train_from_data_dir
+    from lipnet_core.training import epochs_trained, recipe_of_run, train_from_data_dir
 
-    recipe = Recipe(
-        epochs=arguments.epochs,
-        batch_size=arguments.batch_size,
-        learning_rate=arguments.learning_rate,
-        clipnorm=arguments.clipnorm,
-        patience=arguments.patience,
-        mixed_precision=arguments.mixed_precision,
-        steps_per_epoch=arguments.steps_per_epoch,
-    )
+    given = {
+        "epochs": arguments.epochs,
+        "batch_size": arguments.batch_size,
+        "learning_rate": arguments.learning_rate,
+        "constant_epochs": arguments.constant_epochs,
+        "clipnorm": arguments.clipnorm,
+        "patience": arguments.patience,
+        "mixed_precision": arguments.mixed_precision,
+        "steps_per_epoch": arguments.steps_per_epoch,
+    }
+    if arguments.restart_schedule:
+        given["schedule_start_epoch"] = epochs_trained(arguments.out)
+    recipe = recipe_of_run(arguments.out, arguments.resume, **given)
     log = lambda message: print(message, flush=True)  # noqa: E731
     train_from_data_dir(data_dir(arguments.data_dir), arguments.out, recipe, arguments.resume, arguments.pack, log)
     return 0

@@ -43,6 +43,15 @@ def reading_summary(metrics: dict, example_clip: str) -> str:
     )
 
 
+def schedule_description(recipe: dict) -> str:
+    """The learning-rate schedule of ``recipe.json`` in words, naming the epoch a warm restart began at."""
+    start = recipe.get("schedule_start_epoch", 0)
+    constant = f"constant for {recipe['constant_epochs']} epochs"
+    if start:
+        constant += f" from epoch {start + 1} (the schedule restarted after epoch {start})"
+    return f"Adam {recipe['learning_rate']:g}, {constant} then ×exp(−{recipe['decay_per_epoch']:g}) per epoch"
+
+
 def status_line(state: dict, metrics: dict | None) -> str:
     status = state.get("status", "see history.csv for where training stands")
     reading = f": {reading_summary(metrics, state['example_clip'])}" if metrics and "example_clip" in state else "."
@@ -71,8 +80,7 @@ def write_model_card(out_dir) -> Path:
         f"- **Data**: GRID corpus speaker 1, {len(split['train'])} training clips, {len(split['validation'])} validation"
         f" clips (model selection), {len(split['test'])} test clips never used for training or selection"
         " (`split.json`).",
-        f"- **Recipe**: Adam {recipe['learning_rate']:g}, constant for {recipe['constant_epochs']} epochs then"
-        f" ×exp(−{recipe['decay_per_epoch']:g}) per epoch; batch {recipe['batch_size']}; CTC loss (blank 40);"
+        f"- **Recipe**: {schedule_description(recipe)}; batch {recipe['batch_size']}; CTC loss (blank 40);"
         f" clipnorm {recipe['clipnorm']}; mixed bfloat16: {recipe['mixed_precision']};"
         f" early-stopping patience {recipe['patience']}; windows around the spoken words with"
         f" {recipe['full_clip_fraction']:.0%} of batches on whole clips (wide window jitter:"

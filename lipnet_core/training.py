@@ -10,7 +10,7 @@ import json
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import keras
@@ -32,6 +32,13 @@ CHECKPOINT_SECONDS = 600
 
 @dataclass
 class Recipe:
+    """The settings of a run, saved as ``recipe.json`` beside its history.
+
+    ``schedule_start_epoch`` is the number of epochs already trained when the learning-rate schedule (constant, then
+    decay) began: 0 for a run from scratch. A warm restart sets it to the epochs done so far, so the rate climbs back
+    to ``learning_rate`` for ``constant_epochs`` and then decays again.
+    """
+
     epochs: int = 100
     batch_size: int = 2
     learning_rate: float = 1e-4
@@ -45,11 +52,25 @@ class Recipe:
     wide_jitter: bool = True
     steps_per_epoch: int | None = None
     seed: int = 0
+    schedule_start_epoch: int = 0
 
 
 def learning_rate_for(epoch: int, recipe: Recipe) -> float:
     """The reference scheduler in closed form (epochs counted from 0), so a resumed run needs no state for it."""
-    return recipe.learning_rate * math.exp(-recipe.decay_per_epoch * max(0, epoch - recipe.constant_epochs + 1))
+    decayed_epochs = max(0, epoch - recipe.schedule_start_epoch - recipe.constant_epochs + 1)
+    return recipe.learning_rate * math.exp(-recipe.decay_per_epoch * decayed_epochs)
+
+
+def recipe_of_run(out_dir, resume: bool, **given) -> Recipe:
+    """The recipe to train with: on ``resume``, the run's own ``recipe.json`` with the ``given`` values that are not
+    None put over it, so a resumed run keeps its schedule without every option typed again; else the defaults with
+    ``given`` over them. Keys a saved recipe has that this version does not know are dropped."""
+    path = Path(out_dir) / "recipe.json"
+    saved = json.loads(path.read_text()) if resume and path.exists() else {}
+    known = {field.name for field in fields(Recipe)}
+    values = {key: value for key, value in saved.items() if key in known}
+    values.update({key: value for key, value in given.items() if value is not None})
+    return Recipe(**values)
 
 
 def inference_weights_path(out_dir: Path) -> Path:
@@ -139,6 +160,13 @@ def read_state(out_dir: Path) -> dict:
     return json.loads((state_dir(out_dir) / STATE_FILE).read_text())
 
 
+def epochs_trained(out_dir) -> int:
+    """Epochs finished in ``out_dir``: from the checkpoint if there is one, else from ``history.csv`` (warm start)."""
+    if (state_dir(out_dir) / STATE_FILE).exists():
+        return read_state(out_dir)["completed_epochs"]
+    return state_from_history(Path(out_dir) / "history.csv")["completed_epochs"]
+
+
 def save_state(out_dir: Path, model: keras.Model, state: dict) -> None:
     """Model, then bookkeeping, each replaced whole: a kill between the two repeats at most one checkpoint's steps."""
     checkpoint_dir = state_dir(out_dir)
@@ -169,6 +197,14 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
         state.update(state_from_history(out_dir / "history.csv"))  # an absent history leaves the fresh counts
     compile_model(model, recipe)
     return model, state
+
+
+def patience_for_schedule(state: dict, recipe: Recipe) -> dict:
+    """The state with its early-stopping count reset at the first epoch of a restarted schedule, so the new phase,
+    whose raised learning rate first costs some validation loss, gets the full patience to beat the best epoch."""
+    if recipe.schedule_start_epoch and state["completed_epochs"] == recipe.schedule_start_epoch:
+        return {**state, "epochs_without_improvement": 0}
+    return state
 
 
 def read_cpuinfo() -> str:
@@ -209,6 +245,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
     train_clips = [pack[clip_id] for clip_id in split["train"] if clip_id in pack]
     validation_clips = [pack[clip_id] for clip_id in split["validation"] if clip_id in pack]
     model, state = load_or_build(out_dir, recipe, resume, log)
+    state = patience_for_schedule(state, recipe)
     in_progress = state.pop("epoch_in_progress", {})
     (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n")
     batches = TrainingBatches(

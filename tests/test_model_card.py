@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from lipnet_core.model_card import reading_summary, status_line, word_accuracy, write_model_card
+from lipnet_core.model_card import reading_summary, schedule_description, status_line, word_accuracy, write_model_card
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
@@ -40,6 +40,16 @@ def test_status_line_puts_the_reading_between_status_and_notes_and_does_without_
     assert status_line({}, None) == "see history.csv for where training stands."
     with pytest.raises(KeyError):
         status_line({**state, "example_clip": "not-evaluated"}, {"per_clip": ROWS})
+
+
+def test_schedule_description_names_a_warm_restart():
+    recipe = {"learning_rate": 1e-4, "constant_epochs": 30, "decay_per_epoch": 0.1}
+    assert schedule_description(recipe) == "Adam 0.0001, constant for 30 epochs then ×exp(−0.1) per epoch"
+    restarted = {**recipe, "constant_epochs": 10, "schedule_start_epoch": 59}
+    assert schedule_description(restarted) == (
+        "Adam 0.0001, constant for 10 epochs from epoch 60 (the schedule restarted after epoch 59)"
+        " then ×exp(−0.1) per epoch"
+    )
 
 
 def test_committed_model_card_is_what_the_writer_makes_of_the_committed_files(tmp_path):

@@ -6,7 +6,10 @@ import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
 from lipnet_core.history import read_history, state_from_history
-from lipnet_core.training import STATE_MODEL, Recipe, cpu_has_bfloat16, learning_rate_for, read_state, state_dir, train
+from lipnet_core.training import (
+    STATE_MODEL, Recipe, cpu_has_bfloat16, epochs_trained, learning_rate_for, patience_for_schedule, read_state,
+    recipe_of_run, state_dir, train,
+)
 from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
@@ -29,6 +32,43 @@ def test_reference_learning_rate_schedule():
     assert [learning_rate_for(epoch, recipe) for epoch in (0, 29)] == [1e-4, 1e-4]
     assert learning_rate_for(30, recipe) == pytest.approx(1e-4 * np.exp(-0.1))
     assert learning_rate_for(39, recipe) == pytest.approx(1e-4 * np.exp(-1.0))
+
+
+def test_a_restarted_schedule_climbs_back_and_decays_again():
+    recipe = Recipe(learning_rate=1e-4, constant_epochs=10, schedule_start_epoch=59)
+    assert [learning_rate_for(epoch, recipe) for epoch in (59, 68)] == [1e-4, 1e-4]
+    assert learning_rate_for(69, recipe) == pytest.approx(1e-4 * np.exp(-0.1))
+    assert learning_rate_for(78, recipe) == pytest.approx(1e-4 * np.exp(-1.0))
+
+
+def test_a_restarted_schedule_gets_the_full_patience_once():
+    state = {"completed_epochs": 59, "best_epoch": 56, "epochs_without_improvement": 3}
+    restarted = Recipe(schedule_start_epoch=59)
+    assert patience_for_schedule(state, restarted)["epochs_without_improvement"] == 0
+    assert patience_for_schedule({**state, "completed_epochs": 62}, restarted) == {**state, "completed_epochs": 62}
+    assert patience_for_schedule(state, Recipe()) == state
+
+
+def test_resume_keeps_the_saved_recipe_under_the_options_given(tmp_path):
+    (tmp_path / "recipe.json").write_text(
+        '{"epochs": 100, "learning_rate": 5e-05, "constant_epochs": 10, "schedule_start_epoch": 59, '
+        '"mixed_precision": true, "an_option_of_a_later_version": 1}\n'
+    )
+    resumed = recipe_of_run(tmp_path, resume=True, epochs=120, batch_size=None)
+    assert (resumed.epochs, resumed.learning_rate, resumed.constant_epochs) == (120, 5e-05, 10)
+    assert resumed.schedule_start_epoch == 59 and resumed.mixed_precision and resumed.batch_size == 2
+    assert recipe_of_run(tmp_path, resume=False, epochs=None) == Recipe()  # a new run starts from the defaults
+
+
+def test_epochs_trained_reads_the_checkpoint_else_the_history(tmp_path):
+    assert epochs_trained(tmp_path) == 0
+    (tmp_path / "history.csv").write_text(
+        "epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds\n1,70,65,1,0.9,0,0.0001,600\n"
+    )
+    assert epochs_trained(tmp_path) == 1
+    state_dir(tmp_path).mkdir()
+    (state_dir(tmp_path) / "state.json").write_text('{"completed_epochs": 3}')
+    assert epochs_trained(tmp_path) == 3
 
 
 def test_training_windows_contain_the_speech_and_snap_to_few_lengths():
