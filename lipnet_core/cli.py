@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=int, help="default 2")
     train.add_argument("--learning-rate", type=float, help="the constant rate before the decay (default 1e-4)")
     train.add_argument("--constant-epochs", type=int, help="epochs at --learning-rate before the decay (default 30)")
+    train.add_argument("--decay-per-epoch", type=float, help="then the rate is multiplied by exp(-this) each epoch (0.1)")
     train.add_argument(
         "--restart-schedule", action="store_true",
         help="with --resume: start the schedule again from the epochs done (warm restart of the learning rate)",
@@ -95,6 +96,7 @@ def _train(arguments) -> int:
         "batch_size": arguments.batch_size,
         "learning_rate": arguments.learning_rate,
         "constant_epochs": arguments.constant_epochs,
+        "decay_per_epoch": arguments.decay_per_epoch,
         "clipnorm": arguments.clipnorm,
         "patience": arguments.patience,
         "mixed_precision": arguments.mixed_precision,

@@ -60,6 +60,23 @@ def test_resume_keeps_the_saved_recipe_under_the_options_given(tmp_path):
     assert recipe_of_run(tmp_path, resume=False, epochs=None) == Recipe()  # a new run starts from the defaults
 
 
+def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monkeypatch):
+    from lipnet_core import cli, training
+
+    (tmp_path / "recipe.json").write_text('{"mixed_precision": true, "constant_epochs": 30, "patience": 7}\n')
+    state_dir(tmp_path).mkdir()
+    (state_dir(tmp_path) / "state.json").write_text('{"completed_epochs": 59}')
+    runs = []
+    monkeypatch.setattr(training, "train_from_data_dir", lambda data, out, recipe, resume, pack, log: runs.append(recipe))
+    arguments = ["train", "--data-dir", str(tmp_path), "--out", str(tmp_path), "--resume"]
+    assert cli.main(arguments + ["--restart-schedule", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]) == 0
+    assert cli.main(arguments + ["--no-mixed-precision"]) == 0
+    restarted, resumed = runs
+    assert (restarted.schedule_start_epoch, restarted.constant_epochs, restarted.decay_per_epoch) == (59, 5, 0.3)
+    assert restarted.mixed_precision and restarted.patience == 7 and restarted.learning_rate == 1e-4
+    assert resumed.schedule_start_epoch == 0 and not resumed.mixed_precision  # nothing was written: the fake trained
+
+
 def test_epochs_trained_reads_the_checkpoint_else_the_history(tmp_path):
     assert epochs_trained(tmp_path) == 0
     (tmp_path / "history.csv").write_text(
