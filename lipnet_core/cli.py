@@ -6,6 +6,7 @@ Errors a user can fix print one line on stderr and exit with status 2; ``--json`
 import argparse
 import os
 import sys
+from dataclasses import fields
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -89,19 +90,10 @@ def main(argv=None) -> int:
 
 def _train(arguments) -> int:
     from lipnet_core.dataset import data_dir
-    from lipnet_core.training import epochs_trained, recipe_of_run, train_from_data_dir
+    from lipnet_core.training import Recipe, epochs_trained, recipe_of_run, train_from_data_dir
 
-    given = {
-        "epochs": arguments.epochs,
-        "batch_size": arguments.batch_size,
-        "learning_rate": arguments.learning_rate,
-        "constant_epochs": arguments.constant_epochs,
-        "decay_per_epoch": arguments.decay_per_epoch,
-        "clipnorm": arguments.clipnorm,
-        "patience": arguments.patience,
-        "mixed_precision": arguments.mixed_precision,
-        "steps_per_epoch": arguments.steps_per_epoch,
-    }
+    # Options are named as the Recipe fields they set; one not given is None and leaves the saved or default value.
+    given = {field.name: getattr(arguments, field.name, None) for field in fields(Recipe)}
     if arguments.restart_schedule:
         given["schedule_start_epoch"] = epochs_trained(arguments.out)
     recipe = recipe_of_run(arguments.out, arguments.resume, **given)

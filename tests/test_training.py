@@ -69,11 +69,12 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     runs = []
     monkeypatch.setattr(training, "train_from_data_dir", lambda data, out, recipe, resume, pack, log: runs.append(recipe))
     arguments = ["train", "--data-dir", str(tmp_path), "--out", str(tmp_path), "--resume"]
-    assert cli.main(arguments + ["--restart-schedule", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]) == 0
+    restart = ["--restart-schedule", "--learning-rate", "5e-5", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]
+    assert cli.main(arguments + restart) == 0
     assert cli.main(arguments + ["--no-mixed-precision"]) == 0
     restarted, resumed = runs
     assert (restarted.schedule_start_epoch, restarted.constant_epochs, restarted.decay_per_epoch) == (59, 5, 0.3)
-    assert restarted.mixed_precision and restarted.patience == 7 and restarted.learning_rate == 1e-4
+    assert restarted.mixed_precision and restarted.patience == 7 and restarted.learning_rate == 5e-5 and restarted.flip
     assert resumed.schedule_start_epoch == 0 and not resumed.mixed_precision  # nothing was written: the fake trained
 
 
