@@ -54,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
         "--mixed-precision", action=argparse.BooleanOptionalAction,
         help="mixed bfloat16: faster on CPUs with AVX-512 BF16 or AMX, emulated and far slower elsewhere",
     )
+    train.add_argument(
+        "--frame-jitter", type=float, help="drop, and repeat, each training frame with this probability (default 0)"
+    )
+    train.add_argument("--shift-pixels", type=int, help="move each training clip's crop by up to N pixels (default 0)")
     train.add_argument("--steps-per-epoch", type=int)
     train.add_argument("--pack", help="a .npz training pack (built from --data-dir when missing) or a compact pack dir")
 

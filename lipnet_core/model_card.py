@@ -58,6 +58,16 @@ def status_line(state: dict, metrics: dict | None) -> str:
     return " ".join(part for part in (status + reading, state.get("notes")) if part)
 
 
+def augmentation_description(recipe: dict) -> str:
+    """The optional augmentations a recipe used, as a tail for the Recipe line ("" for a recipe without them)."""
+    parts = []
+    if recipe.get("frame_jitter"):
+        parts.append(f"; frame jitter {recipe['frame_jitter']} (each frame dropped, and repeated, with that probability)")
+    if recipe.get("shift_pixels"):
+        parts.append(f"; crop shifts of up to {recipe['shift_pixels']} px each way")
+    return "".join(parts)
+
+
 def write_model_card(out_dir) -> Path:
     out_dir = Path(out_dir)
     recipe = json.loads((out_dir / "recipe.json").read_text())
@@ -84,7 +94,7 @@ def write_model_card(out_dir) -> Path:
         f" clipnorm {recipe['clipnorm']}; mixed bfloat16: {recipe['mixed_precision']};"
         f" early-stopping patience {recipe['patience']}; windows around the spoken words with"
         f" {recipe['full_clip_fraction']:.0%} of batches on whole clips (wide window jitter:"
-        f" {recipe.get('wide_jitter', False)}); left-right flips: {recipe['flip']}.",
+        f" {recipe.get('wide_jitter', False)}); left-right flips: {recipe['flip']}{augmentation_description(recipe)}.",
         f"- **Hardware**: {hardware or hardware_description()}.",
         f"- **Wall time**: {wall_hours:.1f} h of training over {len(history)} epochs (validation included).",
         "- **Status**: " + status_line(state, metrics),

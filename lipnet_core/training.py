@@ -50,6 +50,8 @@ class Recipe:
     full_clip_fraction: float = 0.25
     flip: bool = True
     wide_jitter: bool = True
+    frame_jitter: float = 0.0
+    shift_pixels: int = 0
     steps_per_epoch: int | None = None
     seed: int = 0
     schedule_start_epoch: int = 0
@@ -250,7 +252,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
     (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n")
     batches = TrainingBatches(
         train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip,
-        wide_jitter=recipe.wide_jitter,
+        wide_jitter=recipe.wide_jitter, frame_jitter=recipe.frame_jitter, shift_pixels=recipe.shift_pixels,
     )
     report = EpochReport(out_dir, validation_clips, batches, recipe, state, log=log)
     log(

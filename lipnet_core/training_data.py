@@ -9,6 +9,11 @@ the window length is drawn from every size that fits, not only the smallest: wit
 2–10 frames from the window's edges, and after 8 epochs the network emitted letters near the *edges* of whole clips
 (where GRID speakers are silent), i.e. it had learnt the edge distance as a cue. Clips are normalised over the
 whole clip before windowing, exactly as at inference. Half the clips are mirrored left-right.
+
+Two optional augmentations fight over-fitting to the 765 training clips of one speaker (off by default, so older
+recipes see the batches they always saw): ``frame_jitter`` drops and repeats single frames, each with that
+probability (LipNet's temporal jitter: the same words spoken a little faster or slower), and ``shift_pixels`` moves
+the whole crop by up to that many pixels each way (a mouth not exactly where the fixed GRID crop expects it).
 """
 
 import math
@@ -42,12 +47,31 @@ def fit_length(model_input: np.ndarray, length: int) -> np.ndarray:
     return np.concatenate([model_input, padding])
 
 
+def jittered_frame_indices(num_frames: int, probability: float, rng: np.random.Generator) -> np.ndarray:
+    """Which source frame each output frame shows: every frame is dropped with ``probability``, else repeated with
+    ``probability``, else kept once. (n,) int, non-decreasing, so the words keep their order."""
+    draws = rng.random(num_frames)
+    repeats = np.where(draws < probability, 0, np.where(draws < 2 * probability, 2, 1))
+    return np.repeat(np.arange(num_frames), repeats)
+
+
+def shift_frames(model_input: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """(T, H, W, 1) → the same shape with the picture moved down by ``rows`` and right by ``columns`` pixels (negative
+    moves up / left); the edge pixels fill the strip that is uncovered."""
+    margin = max(abs(rows), abs(columns))
+    if margin == 0:
+        return model_input
+    height, width = model_input.shape[1:3]
+    padded = np.pad(model_input, ((0, 0), (margin, margin), (margin, margin), (0, 0)), mode="edge")
+    return padded[:, margin - rows : margin - rows + height, margin - columns : margin - columns + width]
+
+
 class TrainingBatches(keras.utils.PyDataset):
     """Shuffled, augmented batches: x (B, L, 46, 140, 1) float32, y (B, 48) int32."""
 
     def __init__(
         self, packed_clips, batch_size=2, seed=0, full_clip_fraction=0.25, margin=(2, 10), flip=True, wide_jitter=True,
-        **kwargs,
+        frame_jitter=0.0, shift_pixels=0, **kwargs,
     ):
         super().__init__(**kwargs)
         self.clips = list(packed_clips)
@@ -57,6 +81,8 @@ class TrainingBatches(keras.utils.PyDataset):
         self.margin = margin
         self.flip = flip
         self.wide_jitter = wide_jitter
+        self.frame_jitter = frame_jitter
+        self.shift_pixels = shift_pixels
         self.epoch = 0
         self._order = self._order_for(0)
 
@@ -77,11 +103,11 @@ class TrainingBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         batch = [self.clips[i] for i in self._order[index * self.batch_size : (index + 1) * self.batch_size]]
-        shortest = min(len(clip.mouth_frames) for clip in batch)
+        clips = [self._timed(clip, rng) for clip in batch]  # (model input T×46×140×1, speech start, speech end)
         if rng.random() < self.full_clip_fraction:
             window = max(WINDOW_LENGTHS)
         else:
-            spans = [min(clip.speech_end_frame, len(clip.mouth_frames)) - clip.speech_start_frame for clip in batch]
+            spans = [min(end, len(model_input)) - start for model_input, start, end in clips]
             needed = max(spans) + 2 * self.margin[0]
             if self.wide_jitter:  # any length that fits, so the silence before the words varies from 2 to ~35 frames
                 window = int(rng.choice([length for length in WINDOW_LENGTHS if length >= needed] or [max(WINDOW_LENGTHS)]))
@@ -89,19 +115,31 @@ class TrainingBatches(keras.utils.PyDataset):
                 needed += 2 * int(rng.integers(0, self.margin[1] - self.margin[0] + 1))
                 window = next((length for length in WINDOW_LENGTHS if length >= needed), max(WINDOW_LENGTHS))
         inputs = []
-        for clip in batch:
-            model_input = normalise_clip(clip.mouth_frames)
+        for model_input, speech_start, speech_end in clips:
             num_frames = len(model_input)
-            if window < shortest:
-                end = min(clip.speech_end_frame, num_frames)
-                low, high = max(0, end - window), min(clip.speech_start_frame, num_frames - window)
+            if window < num_frames:
+                end = min(speech_end, num_frames)
+                low, high = max(0, end - window), min(speech_start, num_frames - window)
                 start = int(rng.integers(low, max(low, high) + 1))
                 model_input = model_input[start : start + window]
             model_input = fit_length(model_input, window)
             if self.flip and rng.random() < 0.5:
                 model_input = model_input[:, :, ::-1]
+            if self.shift_pixels:
+                rows, columns = rng.integers(-self.shift_pixels, self.shift_pixels + 1, size=2)
+                model_input = shift_frames(model_input, int(rows), int(columns))
             inputs.append(model_input)
         return np.stack(inputs), pad_labels([clip.sentence for clip in batch])
+
+    def _timed(self, clip, rng):
+        """The clip normalised (over all its frames, as at inference), then frame-jittered, with its speech span
+        moved to the frames it now occupies."""
+        model_input = normalise_clip(clip.mouth_frames)
+        if not self.frame_jitter:
+            return model_input, clip.speech_start_frame, clip.speech_end_frame
+        indices = jittered_frame_indices(len(model_input), self.frame_jitter, rng)
+        speech_start, speech_end = np.searchsorted(indices, [clip.speech_start_frame, clip.speech_end_frame])
+        return model_input[indices], int(speech_start), int(speech_end)
 
 
 def whole_clip_batches(packed_clips, batch_size=8):

@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from lipnet_core.model_card import reading_summary, schedule_description, status_line, word_accuracy, write_model_card
+from lipnet_core.model_card import (
+    augmentation_description, reading_summary, schedule_description, status_line, word_accuracy, write_model_card,
+)
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
@@ -58,3 +60,11 @@ def test_committed_model_card_is_what_the_writer_makes_of_the_committed_files(tm
         shutil.copy(MODELS / name, tmp_path / name)
     write_model_card(tmp_path)
     assert (tmp_path / "MODEL_CARD.md").read_text() == (MODELS / "MODEL_CARD.md").read_text()
+
+
+def test_the_recipe_line_names_only_the_augmentations_used():
+    assert augmentation_description({"flip": True}) == ""
+    assert augmentation_description({"frame_jitter": 0.0, "shift_pixels": 0}) == ""
+    assert augmentation_description({"frame_jitter": 0.05, "shift_pixels": 2}) == (
+        "; frame jitter 0.05 (each frame dropped, and repeated, with that probability); crop shifts of up to 2 px each way"
+    )

@@ -10,7 +10,7 @@ from lipnet_core.training import (
     STATE_MODEL, Recipe, cpu_has_bfloat16, epochs_trained, learning_rate_for, patience_for_schedule, read_state,
     recipe_of_run, state_dir, train,
 )
-from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS
+from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS, jittered_frame_indices, shift_frames
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
 
@@ -71,11 +71,13 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     arguments = ["train", "--data-dir", str(tmp_path), "--out", str(tmp_path), "--resume"]
     restart = ["--restart-schedule", "--learning-rate", "5e-5", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]
     assert cli.main(arguments + restart) == 0
-    assert cli.main(arguments + ["--no-mixed-precision"]) == 0
+    assert cli.main(arguments + ["--no-mixed-precision", "--frame-jitter", "0.05", "--shift-pixels", "2"]) == 0
     restarted, resumed = runs
     assert (restarted.schedule_start_epoch, restarted.constant_epochs, restarted.decay_per_epoch) == (59, 5, 0.3)
     assert restarted.mixed_precision and restarted.patience == 7 and restarted.learning_rate == 5e-5 and restarted.flip
     assert resumed.schedule_start_epoch == 0 and not resumed.mixed_precision  # nothing was written: the fake trained
+    assert (restarted.frame_jitter, restarted.shift_pixels) == (0.0, 0)  # augmentations stay off unless asked for
+    assert (resumed.frame_jitter, resumed.shift_pixels) == (0.05, 2)
 
 
 def test_epochs_trained_reads_the_checkpoint_else_the_history(tmp_path):
@@ -103,6 +105,48 @@ def test_training_windows_contain_the_speech_and_snap_to_few_lengths():
     first = batches[0][0]
     batches.set_epoch(3)
     np.testing.assert_array_equal(first, batches[0][0])  # the same epoch gives the same batch: resumable
+
+
+def test_frame_jitter_drops_and_repeats_frames_in_order():
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(jittered_frame_indices(75, 0.0, rng), np.arange(75))
+    indices = jittered_frame_indices(2000, 0.1, rng)
+    counts = np.bincount(indices, minlength=2000)
+    assert np.all(np.diff(indices) >= 0) and set(counts) == {0, 1, 2}
+    assert 0.07 < np.mean(counts == 0) < 0.13 and 0.07 < np.mean(counts == 2) < 0.13  # each about 0.1
+
+
+def test_shift_frames_moves_the_picture_and_fills_the_edge():
+    frames = np.zeros((2, 46, 140, 1), dtype=np.float32)
+    frames[:, 20, 70] = 1.0
+    frames[:, :, 0] = 5.0  # the left edge column
+    moved = shift_frames(frames, 2, -3)
+    assert moved.shape == frames.shape
+    assert moved[0, 22, 67, 0] == 1.0 and moved[1, 20, 70, 0] == 0.0
+    assert np.all(moved[:, :, -3:] == moved[:, :, [-4]])  # the uncovered right strip repeats the last column
+    np.testing.assert_array_equal(shift_frames(frames, 0, 0), frames)
+
+
+def test_jittered_windows_keep_every_spoken_frame_in_order():
+    """Frame t of each clip is a flat grey 10 + 3t (flips and shifts leave a flat frame as it is), so each frame of a
+    window tells which source frame it shows. The speech is frames 5..29: every window must hold all of it, in order,
+    up to a frame the jitter dropped at its very edge."""
+    flat_frames = (10 + 3 * np.arange(75, dtype=np.uint8))[:, None, None].repeat(46, axis=1).repeat(140, axis=2)
+    clips = [PackedClip(name, flat_frames, sentence, 5, 30) for name, sentence in (("aaa", "bin red"), ("bbb", "set"))]
+    mean, std = flat_frames.mean(), flat_frames.std()
+    batches = TrainingBatches(clips, batch_size=2, full_clip_fraction=0.3, frame_jitter=0.1, shift_pixels=2)
+    steps = []
+    for epoch in range(12):
+        batches.set_epoch(epoch)
+        inputs, labels = batches[0]
+        assert inputs.shape[1] in WINDOW_LENGTHS and labels.shape == (2, 48)
+        for window in inputs:
+            values = window[:, 0, 0, 0]
+            values = values[values != 0]  # the zero padding after a shortened clip (and source frame 37, the mean)
+            source_frames = np.rint((values * std + mean - 10) / 3).astype(int)
+            assert source_frames[0] <= 6 and source_frames[-1] >= 28, source_frames
+            steps += np.diff(source_frames).tolist()
+    assert min(steps) == 0 and max(steps) >= 2  # frames were repeated and dropped, never reordered
 
 
 def test_loss_goes_down_and_resume_continues(tmp_path):
