@@ -1,11 +1,14 @@
 """A short training smoke test on tiny synthetic clips (the real training never runs in CI)."""
 
+from dataclasses import replace
+
 import keras
 import numpy as np
 import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
 from lipnet_core.history import read_history, state_from_history
+from lipnet_core.losses import ctc_loss
 from lipnet_core.training import (
     STATE_MODEL, Recipe, cpu_has_bfloat16, epochs_trained, learning_rate_for, patience_for_schedule, read_state,
     recipe_of_run, state_dir, train,
@@ -167,6 +170,24 @@ def test_loss_goes_down_and_resume_continues(tmp_path):
     resumed = keras.models.load_model(state_dir(tmp_path) / STATE_MODEL, compile=False)
     assert resumed.count_params() == 8_471_924
     assert (tmp_path / "lipnet.weights.h5").stat().st_size < 40e6  # model variables only, no optimiser state
+
+
+def test_resume_in_another_precision_rebuilds_the_model_with_its_optimiser_state(tmp_path):
+    pack = tiny_pack()
+    save_tiny_split(tmp_path)
+    recipe = Recipe(epochs=1, learning_rate=1e-3, steps_per_epoch=1, full_clip_fraction=1.0, flip=False)
+    log = []
+    try:
+        train(pack, tmp_path, replace(recipe, mixed_precision=True), log=log.append)
+        saved = keras.models.load_model(state_dir(tmp_path) / STATE_MODEL, compile=False)
+        assert saved.layers[0].dtype_policy.name == "mixed_bfloat16"
+        train(pack, tmp_path, replace(recipe, epochs=2), resume=True, log=log.append)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert any("rebuilt in float32" in line for line in log)
+    resumed = keras.models.load_model(state_dir(tmp_path) / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
+    assert {layer.dtype_policy.name for layer in resumed.layers} == {"float32"}
+    assert int(resumed.optimizer.iterations.numpy()) == 2  # the first epoch's Adam step was carried over
 
 
 class Interrupted(Exception):
