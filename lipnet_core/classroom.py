@@ -14,6 +14,7 @@ import numpy as np
 from lipnet_core.alignments import load_alignment
 from lipnet_core.dataset import GridClip, load_split
 from lipnet_core.errors import ClipError, DataDirError
+from lipnet_core.grid_sentences import GRID_GRAMMAR
 from lipnet_core.vocabulary import BLANK_INDEX, VOCABULARY
 
 WEIGHTS_VARIABLE = "LIPNET_WEIGHTS"
@@ -62,8 +63,6 @@ def open_reader(choice: WeightsChoice):
 
 def random_grid_sentence(seed: int | None = None) -> str:
     """One of GRID's 64,000 sentences, a word drawn from each of the six slots (command … adverb)."""
-    from lipnet_core.grammar import GRID_GRAMMAR  # imported lazily: the grammar module loads Keras
-
     chooser = random.Random(seed)
     return " ".join(chooser.choice(slot) for slot in GRID_GRAMMAR)
 

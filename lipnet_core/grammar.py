@@ -1,6 +1,6 @@
 """GRID-grammar CTC decoding: per-frame class probabilities (T, 41) → the most probable GRID sentence.
 
-Every GRID sentence is six words, one from each slot of :data:`GRID_GRAMMAR`, joined by single spaces
+Every GRID sentence is six words, one from each slot of :data:`~lipnet_core.grid_sentences.GRID_GRAMMAR`, joined by single spaces
 (4·4·4·25·10·4 = 64,000 sentences). A sentence's score is its CTC log-likelihood: the log of the sum over all
 alignments (blanks anywhere, a blank required between repeated characters such as the "ee" in "green").
 
@@ -25,25 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from lipnet_core.decoding import Decoded
+from lipnet_core.grid_sentences import GRID_GRAMMAR
 from lipnet_core.vocabulary import BLANK_INDEX, NUM_CLASSES, text_to_ids
 
-GRID_GRAMMAR = (
-    ("bin", "lay", "place", "set"),  # command
-    ("blue", "green", "red", "white"),  # colour
-    ("at", "by", "in", "with"),  # preposition
-    tuple("abcdefghijklmnopqrstuvxyz"),  # letter (no w)
-    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),  # digit
-    ("again", "now", "please", "soon"),  # adverb
-)
 DEFAULT_GRID_BEAM_WIDTH = 16
 _SMALLEST_PROBABILITY = 1e-12
 _SPACE_INDEX = int(text_to_ids(" ")[0])
-
-
-def is_grid_sentence(text: str) -> bool:
-    """True when ``text`` is exactly six GRID words, one per slot, separated by single spaces."""
-    words = text.split(" ")
-    return len(words) == len(GRID_GRAMMAR) and all(word in slot for word, slot in zip(words, GRID_GRAMMAR))
 
 
 def _frames_needed(label_ids) -> int:

@@ -1,4 +1,5 @@
-"""Word error rate, character error rate and sentence accuracy (Levenshtein distance over words / characters)."""
+"""Word error rate, character error rate and sentence accuracy (Levenshtein distance over words / characters), and
+which words of a reading are right (a longest common subsequence)."""
 
 from collections.abc import Sequence
 
@@ -18,6 +19,33 @@ def edit_distance(reference: Sequence, hypothesis: Sequence) -> int:
             )
         previous = current
     return previous[-1]
+
+
+def matched_words(reference: Sequence, hypothesis: Sequence) -> list[bool]:
+    """For each reference item, whether a longest common subsequence with ``hypothesis`` keeps it.
+
+    A word read right counts wherever the reading dropped or added words around it: "bin blue at two now" for
+    "bin blue at f two now" has the digit right but not the letter, where comparing position by position would
+    count every word after the dropped letter as wrong.
+    """
+    # common[i][j]: length of the longest common subsequence of reference[i:] and hypothesis[j:]
+    common = [[0] * (len(hypothesis) + 1) for _ in range(len(reference) + 1)]
+    for i in range(len(reference) - 1, -1, -1):
+        for j in range(len(hypothesis) - 1, -1, -1):
+            if reference[i] == hypothesis[j]:
+                common[i][j] = common[i + 1][j + 1] + 1
+            else:
+                common[i][j] = max(common[i + 1][j], common[i][j + 1])
+    matched, i, j = [False] * len(reference), 0, 0
+    while i < len(reference) and j < len(hypothesis):
+        if reference[i] == hypothesis[j]:
+            matched[i] = True
+            i, j = i + 1, j + 1
+        elif common[i + 1][j] >= common[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return matched
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:

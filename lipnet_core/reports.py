@@ -7,7 +7,9 @@ Files read (all optional; a missing file gives ``None`` so a page can say so ins
     epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds
 
 ``models/metrics.json``, written by the evaluate command (:func:`lipnet_core.evaluation.evaluate_clips`).
-Expected shape; extra keys (``per_clip``, ``weights_sha256``…) are ignored and missing ones become ``None``::
+Expected shape; other keys (``weights_sha256``…) are ignored and missing ones become ``None``; ``per_clip``, the
+readings of every clip (``{"clip": ..., "truth": ..., "greedy": ..., "beam": ..., "grid": ...}``), gives the share of
+clips with each GRID word right::
 
     {
       "decoders": {
@@ -34,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 from lipnet_core.errors import LipNetError
-from lipnet_core.metrics import character_error_rate, word_error_rate
+from lipnet_core.grid_sentences import GRID_SLOT_NAMES, is_grid_sentence
+from lipnet_core.metrics import character_error_rate, matched_words, word_error_rate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HISTORY_PATH = PROJECT_ROOT / "models" / "history.csv"
@@ -78,6 +81,7 @@ class Evaluation:
     weights: str | None
     trained_weights: bool | None
     date: str | None
+    slot_accuracy: pd.DataFrame | None = None  # see :func:`slot_accuracy`
 
     def measured_on(self) -> str:
         """One sentence saying what the scores were measured on."""
@@ -89,6 +93,37 @@ class Evaluation:
         if self.date:
             text += f", on {self.date}"
         return text + "."
+
+    def hardest_slot(self) -> "HardestSlot":
+        """The GRID slot whose best decoder reads it right least often (needs ``slot_accuracy``)."""
+        best_decoder = self.slot_accuracy.idxmax(axis=1)
+        slot = self.slot_accuracy.max(axis=1).idxmin()
+        return HardestSlot(slot, best_decoder[slot], float(self.slot_accuracy.loc[slot, best_decoder[slot]]))
+
+
+@dataclass(frozen=True)
+class HardestSlot:
+    slot: str
+    decoder: str
+    share: float
+
+
+def slot_accuracy(per_clip) -> pd.DataFrame | None:
+    """Share of clips whose reading has the word of each GRID slot right (index: slot; columns: decoders).
+
+    Counted over the rows whose truth is a GRID sentence, with :func:`~lipnet_core.metrics.matched_words`, so a
+    reading that drops a word is wrong in that slot only. None when no row has a truth and a reading.
+    """
+    rows = [row for row in per_clip if isinstance(row, dict) and is_grid_sentence(str(row.get("truth")))]
+    decoders = [name for name in dict.fromkeys(key for row in rows for key in row) if name not in ("clip", "truth")]
+    decoders = [name for name in decoders if all(isinstance(row.get(name), str) for row in rows)]
+    if not rows or not decoders:
+        return None
+    right = {
+        name: np.mean([matched_words(row["truth"].split(), row[name].split()) for row in rows], axis=0)
+        for name in decoders
+    }
+    return pd.DataFrame(right, index=pd.Index(GRID_SLOT_NAMES, name="word"))
 
 
 def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
@@ -119,6 +154,7 @@ def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
         weights=str(document["weights"]) if document.get("weights") else None,
         trained_weights=trained if isinstance(trained, bool) else None,
         date=str(document["date"]) if document.get("date") else None,
+        slot_accuracy=slot_accuracy(per_clip) if isinstance(per_clip := document.get("per_clip"), list) else None,
     )
 
 

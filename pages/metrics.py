@@ -54,6 +54,20 @@ else:
                        "cer": st.column_config.NumberColumn("CER", format="%.1f %%"),
                        "sentence_accuracy": st.column_config.NumberColumn("Sentence accuracy", format="%.1f %%")},
     )
+    if evaluation.slot_accuracy is not None:
+        st.markdown("**Which words it reads right**: the share of these clips whose reading has the word of each "
+                    "GRID slot right, per decoder (a reading that drops a word is wrong in that slot only)")
+        st.dataframe(
+            evaluation.slot_accuracy.mul(100).reset_index(),
+            hide_index=True,
+            column_config={
+                name: st.column_config.ProgressColumn(name, format="%.0f %%", min_value=0, max_value=100)
+                for name in evaluation.slot_accuracy.columns
+            },
+        )
+        hardest = evaluation.hardest_slot()
+        st.caption(f"Hardest for this model: the {hardest.slot}, right in {hardest.share:.0%} of clips even with "
+                   f"the {hardest.decoder} decoder, its best there.")
 
 st.header("Beside published GRID results")
 if published is not None:

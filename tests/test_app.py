@@ -141,6 +141,27 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     assert sorted(paper["WER %"]) == pytest.approx([4.8, 11.4])
 
 
+def test_metrics_page_shows_which_grid_words_the_model_reads(no_data_dir, tmp_path, monkeypatch):
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({
+        "decoders": {"greedy": {"wer": 1 / 6}, "grid": {"wer": 1 / 12}}, "clips": 2,
+        "per_clip": [
+            {"clip": "bbaf2n", "truth": "bin blue at f two now", "greedy": "bin blue at two now",
+             "grid": "bin blue at f two now"},
+            {"clip": "bgaa7s", "truth": "bin green at a seven soon", "greedy": "bin green at seven soon",
+             "grid": "bin green at e seven soon"},
+        ],
+    }))
+    monkeypatch.setattr(reports, "HISTORY_PATH", tmp_path / "history.csv")
+    monkeypatch.setattr(reports, "METRICS_PATH", metrics)
+    app = open_page(PAGES[2])
+    assert not app.exception
+    words = app.dataframe[1].value.set_index("word")
+    assert words.loc["letter", "greedy"] == 0 and words.loc["letter", "grid"] == pytest.approx(50)
+    assert words.loc["digit", "greedy"] == pytest.approx(100)
+    assert "Hardest for this model: the letter, right in 50% of clips even with the grid decoder" in texts(app.caption)
+
+
 def test_try_it_out_without_a_data_directory_says_how_to_get_one_and_offers_upload(no_data_dir):
     app = open_page(PAGES[3])
     assert not app.exception
@@ -312,7 +333,7 @@ def test_best_path_merges_repeats_then_drops_blanks():
 
 def test_random_grid_sentence_follows_the_grammar():
     from lipnet_core.classroom import random_grid_sentence
-    from lipnet_core.grammar import is_grid_sentence
+    from lipnet_core.grid_sentences import is_grid_sentence
 
     sentences = {random_grid_sentence(seed) for seed in range(20)}
     assert all(is_grid_sentence(sentence) for sentence in sentences)

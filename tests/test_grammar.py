@@ -5,14 +5,8 @@ import pytest
 from keras import ops
 
 from lipnet_core.decoding import ctc_decode
-from lipnet_core.grammar import (
-    GRID_GRAMMAR,
-    MIN_FRAMES,
-    ctc_log_likelihood,
-    grid_grammar_decode,
-    grid_grammar_search,
-    is_grid_sentence,
-)
+from lipnet_core.grammar import MIN_FRAMES, ctc_log_likelihood, grid_grammar_decode, grid_grammar_search
+from lipnet_core.grid_sentences import GRID_GRAMMAR, is_grid_sentence
 from lipnet_core.vocabulary import BLANK_INDEX, NUM_CLASSES, text_to_ids
 
 

@@ -15,6 +15,7 @@ from lipnet_core.reports import (
     load_history,
     load_published_results,
     probability_table,
+    slot_accuracy,
 )
 
 
@@ -63,6 +64,26 @@ def test_evaluation_reads_what_the_evaluate_command_writes(tmp_path):
     assert list(evaluation.scores.index) == ["greedy", "beam", "grid"]
     assert evaluation.trained_weights is True
     assert evaluation.measured_on().startswith("Measured on the 'test' clips of models/split.json (90 clips)")
+
+
+def test_slot_accuracy_counts_each_grid_word_per_decoder_over_grid_clips(tmp_path):
+    per_clip = [
+        {"clip": "bbaf2n", "truth": "bin blue at f two now", "greedy": "bin blue at two now",
+         "grid": "bin blue at f two now"},
+        {"clip": "bgaa7s", "truth": "bin green at a seven soon", "greedy": "bin green at seven soon",
+         "grid": "bin green at e seven soon"},
+        {"clip": "upload", "truth": "hello there", "greedy": "hello", "grid": "bin blue at a one now"},
+    ]
+    table = slot_accuracy(per_clip)
+    assert list(table.index) == ["command", "colour", "preposition", "letter", "digit", "adverb"]
+    assert list(table.columns) == ["greedy", "grid"]
+    assert list(table["greedy"]) == [1, 1, 1, 0, 1, 1], "the dropped letter costs the letter, not the words after it"
+    assert list(table["grid"]) == [1, 1, 1, 0.5, 1, 1]
+    assert slot_accuracy([{"clip": "x", "truth": "bin blue at f two now"}]) is None
+    path = tmp_path / "metrics.json"
+    path.write_text(json.dumps({"decoders": {"grid": {"wer": 0.1}}, "per_clip": per_clip}))
+    hardest = load_evaluation(path).hardest_slot()
+    assert (hardest.slot, hardest.decoder, hardest.share) == ("letter", "grid", 0.5)
 
 
 def test_evaluation_tolerates_a_flat_document_and_rejects_garbage(tmp_path):

@@ -1,0 +1,21 @@
+"""The GRID sentence grammar: six words, one from each slot, joined by single spaces (4·4·4·25·10·4 = 64,000).
+
+Kept apart from the grammar decoder (:mod:`lipnet_core.grammar`), which loads Keras, so that pages and reports can
+name the slots and check sentences without it.
+"""
+
+GRID_GRAMMAR = (
+    ("bin", "lay", "place", "set"),  # command
+    ("blue", "green", "red", "white"),  # colour
+    ("at", "by", "in", "with"),  # preposition
+    tuple("abcdefghijklmnopqrstuvxyz"),  # letter (no w)
+    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),  # digit
+    ("again", "now", "please", "soon"),  # adverb
+)
+GRID_SLOT_NAMES = ("command", "colour", "preposition", "letter", "digit", "adverb")
+
+
+def is_grid_sentence(text: str) -> bool:
+    """True when ``text`` is exactly six GRID words, one per slot, separated by single spaces."""
+    words = text.split(" ")
+    return len(words) == len(GRID_GRAMMAR) and all(word in slot for word, slot in zip(words, GRID_GRAMMAR))
