@@ -2,7 +2,8 @@
 
 Only the words of ``state.json`` are a person's: its ``status`` (where training stands), ``example_clip`` (a test
 clip whose reading the card quotes), ``hardware`` (the machines, for a run that moved between them; ``{last_epoch}``
-in it stands for the last epoch of ``history.csv``) and ``notes`` (how the run went). Every figure, the quoted
+in it stands for the last epoch of ``history.csv``), ``notes`` (how the run went) and, when the published weights are
+not the epoch with the lowest validation loss, ``published_epoch``. Every figure, the quoted
 reading included, is read from the run's files, ``metrics.json`` among them.
 """
 
@@ -58,6 +59,27 @@ def status_line(state: dict, metrics: dict | None) -> str:
     return " ".join(part for part in (status + reading, state.get("notes")) if part)
 
 
+def weights_line(history: list[dict], published_epoch: int | None = None) -> str:
+    """Which epoch the weights are: the lowest validation loss, unless ``state.json`` names another.
+
+    A later epoch with a lower validation loss may not replace the published weights when the test clips do not
+    bear it out (a 34 MB file is committed only for a better model); ``published_epoch`` then keeps the card true.
+    """
+    best = best_row(history)
+    published = best if published_epoch is None else {row["epoch"]: row for row in history}[str(published_epoch)]
+
+    def scores(row):
+        return (f"val_loss {float(row['val_loss']):.3f}, validation greedy WER {float(row['val_wer']):.1%},"
+                f" CER {float(row['val_cer']):.1%}")
+
+    line = (f"- **Weights**: `lipnet.weights.h5` (model variables only), from epoch {published['epoch']} of"
+            f" {len(history)} trained ({scores(published)})")
+    if published is best:
+        return line + ", the epoch with the lowest validation loss."
+    return line + (f"; epoch {best['epoch']}, with a lower validation loss ({float(best['val_loss']):.3f}), did not"
+                   " replace it (see the notes).")
+
+
 def augmentation_description(recipe: dict) -> str:
     """The optional augmentations a recipe used, as a tail for the Recipe line ("" for a recipe without them)."""
     parts = []
@@ -75,7 +97,6 @@ def write_model_card(out_dir) -> Path:
     split = json.loads((out_dir / "split.json").read_text())
     metrics = json.loads((out_dir / "metrics.json").read_text()) if (out_dir / "metrics.json").exists() else None
     history = read_history(out_dir / "history.csv")
-    best = best_row(history)
     wall_hours = sum(float(row["seconds"]) for row in history) / 3600
     hardware = state["hardware"].format(last_epoch=history[-1]["epoch"]) if "hardware" in state else None
     lines = [
@@ -84,9 +105,7 @@ def write_model_card(out_dir) -> Path:
         "Written by `lipnet_core.model_card` from `recipe.json`, `history.csv`, `split.json` and"
         " `metrics.json`.",
         "",
-        "- **Weights**: `lipnet.weights.h5` (model variables only), from the epoch with the lowest validation loss:"
-        f" epoch {best['epoch']} of {len(history)} trained (val_loss {float(best['val_loss']):.3f},"
-        f" validation greedy WER {float(best['val_wer']):.1%}, CER {float(best['val_cer']):.1%}).",
+        weights_line(history, state.get("published_epoch")),
         f"- **Data**: GRID corpus speaker 1, {len(split['train'])} training clips, {len(split['validation'])} validation"
         f" clips (model selection), {len(split['test'])} test clips never used for training or selection"
         " (`split.json`).",

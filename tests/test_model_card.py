@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 
 from lipnet_core.model_card import (
-    augmentation_description, reading_summary, schedule_description, status_line, word_accuracy, write_model_card,
+    augmentation_description, reading_summary, schedule_description, status_line, weights_line, word_accuracy,
+    write_model_card,
 )
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -68,3 +69,14 @@ def test_the_recipe_line_names_only_the_augmentations_used():
     assert augmentation_description({"frame_jitter": 0.05, "shift_pixels": 2}) == (
         "; frame jitter 0.05 (each frame dropped, and repeated, with that probability); crop shifts of up to 2 px each way"
     )
+
+
+def test_the_weights_line_names_the_published_epoch_and_a_better_validation_loss_that_did_not_replace_it():
+    history = [{"epoch": str(epoch), "val_loss": str(loss), "val_wer": "0.3", "val_cer": "0.15"}
+               for epoch, loss in ((1, 12.0), (2, 11.2), (3, 11.5), (4, 11.0))]
+    assert weights_line(history).startswith("- **Weights**: `lipnet.weights.h5` (model variables only), from epoch 4 of 4")
+    assert weights_line(history).endswith("(val_loss 11.000, validation greedy WER 30.0%, CER 15.0%), the epoch with"
+                                          " the lowest validation loss.")
+    kept = weights_line(history, published_epoch=2)
+    assert "from epoch 2 of 4 trained (val_loss 11.200," in kept
+    assert kept.endswith("epoch 4, with a lower validation loss (11.000), did not replace it (see the notes).")
