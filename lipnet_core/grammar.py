@@ -1,8 +1,8 @@
 """GRID-grammar CTC decoding: per-frame class probabilities (T, 41) → the most probable GRID sentence.
 
-Every GRID sentence is six words, one from each slot of :data:`~lipnet_core.grid_sentences.GRID_GRAMMAR`, joined by single spaces
-(4·4·4·25·10·4 = 64,000 sentences). A sentence's score is its CTC log-likelihood: the log of the sum over all
-alignments (blanks anywhere, a blank required between repeated characters such as the "ee" in "green").
+Every GRID sentence is six words, one from each slot of :data:`~lipnet_core.grid_sentences.GRID_GRAMMAR`, joined by
+single spaces (4·4·4·25·10·4 = 64,000 sentences). A sentence's score is its CTC log-likelihood: the log of the sum
+over all alignments (blanks anywhere, a blank required between repeated characters such as the "ee" in "green").
 
 The search is a word-synchronous beam search scored by exact grammar marginals:
 

@@ -3,8 +3,8 @@
 Only the words of ``state.json`` are a person's: its ``status`` (where training stands), ``example_clip`` (a test
 clip whose reading the card quotes), ``hardware`` (the machines, for a run that moved between them; ``{last_epoch}``
 in it stands for the last epoch of ``history.csv``), ``notes`` (how the run went) and, when the published weights are
-not the epoch with the lowest validation loss, ``published_epoch``. Every figure, the quoted
-reading included, is read from the run's files, ``metrics.json`` among them.
+not the epoch with the lowest validation loss, ``published_epoch``. Every figure, the quoted reading included, is read
+from the run's files, ``metrics.json`` among them.
 """
 
 import json

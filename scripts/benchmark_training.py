@@ -58,7 +58,8 @@ def main():
     for precision in PRECISIONS:
         command = [sys.executable, __file__, "--precision", precision, "--frames", str(arguments.frames)]
         result = subprocess.run(command + ["--steps", str(arguments.steps)], capture_output=True, text=True)
-        seconds = result.stdout.strip().splitlines()[-1] if result.returncode == 0 else f"failed: {result.stderr[-300:]}"
+        failed = f"failed: {result.stderr[-300:]}"
+        seconds = result.stdout.strip().splitlines()[-1] if result.returncode == 0 else failed
         print(f"{precision}: {seconds} s a step (median of {arguments.steps})")
 
 

@@ -74,7 +74,9 @@ def test_the_recipe_line_names_only_the_augmentations_used():
 def test_the_weights_line_names_the_published_epoch_and_a_better_validation_loss_that_did_not_replace_it():
     history = [{"epoch": str(epoch), "val_loss": str(loss), "val_wer": "0.3", "val_cer": "0.15"}
                for epoch, loss in ((1, 12.0), (2, 11.2), (3, 11.5), (4, 11.0))]
-    assert weights_line(history).startswith("- **Weights**: `lipnet.weights.h5` (model variables only), from epoch 4 of 4")
+    assert weights_line(history).startswith(
+        "- **Weights**: `lipnet.weights.h5` (model variables only), from epoch 4 of 4"
+    )
     assert weights_line(history).endswith("(val_loss 11.000, validation greedy WER 30.0%, CER 15.0%), the epoch with"
                                           " the lowest validation loss.")
     kept = weights_line(history, published_epoch=2)
