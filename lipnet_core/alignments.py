@@ -14,11 +14,14 @@ TIME_UNITS_PER_FRAME = 1000
 
 @dataclass(frozen=True)
 class Alignment:
-    """The spoken words of a clip and where speech starts and ends (25 fps frame indices, end exclusive)."""
+    """The spoken words of a clip and where speech starts and ends (25 fps frame indices, end exclusive).
+
+    ``word_spans`` holds each word's (start, end) frames, end exclusive, in the order of ``words``."""
 
     words: tuple[str, ...]
     speech_start_frame: int
     speech_end_frame: int
+    word_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def sentence(self) -> str:
@@ -46,10 +49,14 @@ def parse_alignment(text: str, source: str = "alignment") -> Alignment:
         ends.append(int(end))
     if not words:
         raise DataDirError(f"{source} has no spoken words.")
+    word_spans = tuple(
+        (start // TIME_UNITS_PER_FRAME, -(-end // TIME_UNITS_PER_FRAME)) for start, end in zip(starts, ends)
+    )
     return Alignment(
         words=tuple(words),
-        speech_start_frame=min(starts) // TIME_UNITS_PER_FRAME,
-        speech_end_frame=-(-max(ends) // TIME_UNITS_PER_FRAME),
+        speech_start_frame=min(start for start, _ in word_spans),
+        speech_end_frame=max(end for _, end in word_spans),
+        word_spans=word_spans,
     )
 
 

@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
         "--frame-jitter", type=float, help="drop, and repeat, each training frame with this probability (default 0)"
     )
     train.add_argument("--shift-pixels", type=int, help="move each training clip's crop by up to N pixels (default 0)")
+    train.add_argument(
+        "--word-clips", type=float,
+        help="add this many batches of single words (cut by the alignments) per batch of clips (default 0)",
+    )
     train.add_argument("--steps-per-epoch", type=int)
     train.add_argument("--pack", help="a .npz training pack (built from --data-dir when missing) or a compact pack dir")
 

@@ -66,7 +66,7 @@ def write_compact_pack(pack: dict[str, PackedClip], directory, crf: int = 0, par
             clip = pack[str(clip_id)]
             index["clips"].append(
                 {"id": clip.clip_id, "part": name, "frames": len(clip.mouth_frames), "sentence": clip.sentence,
-                 "speech": [clip.speech_start_frame, clip.speech_end_frame]}
+                 "speech": [clip.speech_start_frame, clip.speech_end_frame], "words": clip.word_spans}
             )  # fmt: skip
     (directory / INDEX_NAME).write_text(json.dumps(index) + "\n")
     return directory
@@ -84,7 +84,8 @@ def read_compact_pack(directory) -> dict[str, PackedClip]:
             crops = frames[offset : offset + clip["frames"]]
             if len(crops) != clip["frames"]:
                 raise LipNetError(f"{directory / name} holds fewer frames than {INDEX_NAME} lists; rebuild the pack.")
-            pack[clip["id"]] = PackedClip(clip["id"], crops, clip["sentence"], *clip["speech"])
+            word_spans = tuple(tuple(span) for span in clip.get("words", ()))
+            pack[clip["id"]] = PackedClip(clip["id"], crops, clip["sentence"], *clip["speech"], word_spans)
             offset += clip["frames"]
     return pack
 

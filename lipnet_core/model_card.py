@@ -87,6 +87,8 @@ def augmentation_description(recipe: dict) -> str:
         parts.append(f"; frame jitter {recipe['frame_jitter']} (each frame dropped, and repeated, with that probability)")
     if recipe.get("shift_pixels"):
         parts.append(f"; crop shifts of up to {recipe['shift_pixels']} px each way")
+    if recipe.get("word_clips"):
+        parts.append(f"; single words cut from the clips, {recipe['word_clips']} word batch per batch of clips")
     return "".join(parts)
 
 

@@ -52,6 +52,7 @@ class Recipe:
     wide_jitter: bool = True
     frame_jitter: float = 0.0
     shift_pixels: int = 0
+    word_clips: float = 0.0
     steps_per_epoch: int | None = None
     seed: int = 0
     schedule_start_epoch: int = 0
@@ -273,6 +274,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
     batches = TrainingBatches(
         train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip,
         wide_jitter=recipe.wide_jitter, frame_jitter=recipe.frame_jitter, shift_pixels=recipe.shift_pixels,
+        word_clips=recipe.word_clips,
     )
     report = EpochReport(out_dir, validation_clips, batches, recipe, state, log=log)
     log(

@@ -14,6 +14,13 @@ Two optional augmentations fight over-fitting to the 765 training clips of one s
 recipes see the batches they always saw): ``frame_jitter`` drops and repeats single frames, each with that
 probability (LipNet's temporal jitter: the same words spoken a little faster or slower), and ``shift_pixels`` moves
 the whole crop by up to that many pixels each way (a mouth not exactly where the fixed GRID crop expects it).
+
+``word_clips`` adds LipNet's other augmentation (Assael et al. 2016, section 4.1): single words cut from the clips
+by their alignment, as extra training instances. With ``word_clips=f`` an epoch gets ``f`` word batches for every
+batch of clips, shuffled among them; each is a short window (``WORD_WINDOW_LENGTHS``) of one word of each of its
+clips, the still frames at the word's edges repeated to fill it, and labelled with that word alone. Word batches are
+about a third of the cost of clip batches, and they make the network name every word on its own: GRID's letter,
+which the clip-trained network reads least well, is one word in six of them.
 """
 
 import math
@@ -21,10 +28,13 @@ import math
 import keras
 import numpy as np
 
+from lipnet_core.errors import LipNetError
 from lipnet_core.normalise import normalise_clip
 from lipnet_core.vocabulary import text_to_ids
 
 WINDOW_LENGTHS = (40, 48, 56, 64, 75)
+WORD_WINDOW_LENGTHS = (16, 24, 32)
+WORD_MARGIN_FRAMES = 2
 MAX_LABEL_LENGTH = 48
 
 
@@ -45,6 +55,13 @@ def fit_length(model_input: np.ndarray, length: int) -> np.ndarray:
         return model_input[:length]
     padding = np.zeros((length - len(model_input),) + model_input.shape[1:], dtype=model_input.dtype)
     return np.concatenate([model_input, padding])
+
+
+def pad_with_edges(model_input: np.ndarray, length: int, before: int) -> np.ndarray:
+    """A (T, ...) array grown to ``length`` frames by repeating its first frame ``before`` times and its last frame
+    for the rest (a still mouth, like the silence around a word, where zeros would be a blank grey no clip has)."""
+    after = length - len(model_input) - before
+    return np.pad(model_input, [(before, after)] + [(0, 0)] * (model_input.ndim - 1), mode="edge")
 
 
 def jittered_frame_indices(num_frames: int, probability: float, rng: np.random.Generator) -> np.ndarray:
@@ -71,7 +88,7 @@ class TrainingBatches(keras.utils.PyDataset):
 
     def __init__(
         self, packed_clips, batch_size=2, seed=0, full_clip_fraction=0.25, margin=(2, 10), flip=True, wide_jitter=True,
-        frame_jitter=0.0, shift_pixels=0, **kwargs,
+        frame_jitter=0.0, shift_pixels=0, word_clips=0.0, **kwargs,
     ):
         super().__init__(**kwargs)
         self.clips = list(packed_clips)
@@ -83,27 +100,45 @@ class TrainingBatches(keras.utils.PyDataset):
         self.wide_jitter = wide_jitter
         self.frame_jitter = frame_jitter
         self.shift_pixels = shift_pixels
+        self.word_clips = word_clips
+        self.clip_batches = math.ceil(len(self.clips) / batch_size)
+        self.word_batches = math.ceil(word_clips * self.clip_batches)
+        if self.word_batches and not any(clip.word_spans for clip in self.clips):
+            raise LipNetError(
+                "Word clips need the words' frames, which this training pack predates: delete the pack (by default "
+                "cache/training_pack.npz under --out) and train again to rebuild it."
+            )
         self.epoch = 0
-        self._order = self._order_for(0)
+        self._order, self._steps = self._orders_for(0)
 
-    def _order_for(self, epoch):
-        return np.random.default_rng([self.seed, epoch]).permutation(len(self.clips))
+    def _orders_for(self, epoch):
+        """The clips' order and the steps' order (clip batches first, then word batches, shuffled together; with no
+        word batches the steps stay in order, so older recipes see the batches they always saw)."""
+        rng = np.random.default_rng([self.seed, epoch])
+        clip_order = rng.permutation(len(self.clips))
+        steps = np.arange(self.clip_batches + self.word_batches)
+        if self.word_batches:
+            steps = np.random.default_rng([self.seed, epoch, 1]).permutation(steps)
+        return clip_order, steps
 
     def set_epoch(self, epoch):
         """Shuffle as for ``epoch``; the order depends only on (seed, epoch), so a resumed run sees the same data."""
         self.epoch = epoch
-        self._order = self._order_for(epoch)
+        self._order, self._steps = self._orders_for(epoch)
 
     def on_epoch_end(self):
         self.set_epoch(self.epoch + 1)
 
     def __len__(self):
-        return math.ceil(len(self.clips) / self.batch_size)
+        return self.clip_batches + self.word_batches
 
-    def __getitem__(self, index):
+    def __getitem__(self, step):
+        index = int(self._steps[step])
         rng = np.random.default_rng([self.seed, self.epoch, index])
+        if index >= self.clip_batches:
+            return self._word_batch(rng)
         batch = [self.clips[i] for i in self._order[index * self.batch_size : (index + 1) * self.batch_size]]
-        clips = [self._timed(clip, rng) for clip in batch]  # (model input T×46×140×1, speech start, speech end)
+        clips = [self._timed(clip, rng, (clip.speech_start_frame, clip.speech_end_frame)) for clip in batch]
         if rng.random() < self.full_clip_fraction:
             window = max(WINDOW_LENGTHS)
         else:
@@ -122,24 +157,50 @@ class TrainingBatches(keras.utils.PyDataset):
                 low, high = max(0, end - window), min(speech_start, num_frames - window)
                 start = int(rng.integers(low, max(low, high) + 1))
                 model_input = model_input[start : start + window]
-            model_input = fit_length(model_input, window)
-            if self.flip and rng.random() < 0.5:
-                model_input = model_input[:, :, ::-1]
-            if self.shift_pixels:
-                rows, columns = rng.integers(-self.shift_pixels, self.shift_pixels + 1, size=2)
-                model_input = shift_frames(model_input, int(rows), int(columns))
-            inputs.append(model_input)
+            inputs.append(self._moved(fit_length(model_input, window), rng))
         return np.stack(inputs), pad_labels([clip.sentence for clip in batch])
 
-    def _timed(self, clip, rng):
-        """The clip normalised (over all its frames, as at inference), then frame-jittered, with its speech span
-        moved to the frames it now occupies."""
+    def _word_batch(self, rng):
+        """One word of each of ``batch_size`` clips drawn at random, with up to ``WORD_MARGIN_FRAMES`` frames of its
+        neighbours each side, placed at a random offset in the shortest word window that holds them all."""
+        with_words = [clip for clip in self.clips if clip.word_spans]
+        chosen = rng.choice(len(with_words), size=min(self.batch_size, len(with_words)), replace=False)
+        batch = [with_words[i] for i in chosen]
+        words, cuts = [], []
+        for clip in batch:
+            word = int(rng.integers(len(clip.word_spans)))
+            model_input, start, end = self._timed(clip, rng, clip.word_spans[word])
+            start = max(0, start - int(rng.integers(0, WORD_MARGIN_FRAMES + 1)))
+            end = min(len(model_input), end + int(rng.integers(0, WORD_MARGIN_FRAMES + 1)))
+            cuts.append(model_input[start : max(end, start + 1)])
+            words.append(clip.sentence.split()[word])
+        longest = max(len(cut) for cut in cuts)
+        window = next((length for length in WORD_WINDOW_LENGTHS if length >= longest), max(WORD_WINDOW_LENGTHS))
+        cuts = [cut[:window] for cut in cuts]
+        inputs = [
+            self._moved(pad_with_edges(cut, window, before=int(rng.integers(window - len(cut) + 1))), rng) for cut in cuts
+        ]
+        return np.stack(inputs), pad_labels(words)
+
+    def _moved(self, model_input, rng):
+        """Mirrored (half the time) and shifted, as the recipe asks."""
+        if self.flip and rng.random() < 0.5:
+            model_input = model_input[:, :, ::-1]
+        if self.shift_pixels:
+            rows, columns = rng.integers(-self.shift_pixels, self.shift_pixels + 1, size=2)
+            model_input = shift_frames(model_input, int(rows), int(columns))
+        return model_input
+
+    def _timed(self, clip, rng, span):
+        """The clip normalised (over all its frames, as at inference), then frame-jittered, with ``span`` (start and
+        end frames: its speech, or one word) moved to the frames it now occupies: (T×46×140×1 input, start, end)."""
         model_input = normalise_clip(clip.mouth_frames)
-        if not self.frame_jitter:
-            return model_input, clip.speech_start_frame, clip.speech_end_frame
-        indices = jittered_frame_indices(len(model_input), self.frame_jitter, rng)
-        speech_start, speech_end = np.searchsorted(indices, [clip.speech_start_frame, clip.speech_end_frame])
-        return model_input[indices], int(speech_start), int(speech_end)
+        start, end = span
+        if self.frame_jitter:
+            indices = jittered_frame_indices(len(model_input), self.frame_jitter, rng)
+            start, end = (int(frame) for frame in np.searchsorted(indices, [start, end]))
+            model_input = model_input[indices]
+        return model_input, start, end
 
 
 def whole_clip_batches(packed_clips, batch_size=8):

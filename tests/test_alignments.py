@@ -19,6 +19,8 @@ def test_parse_drops_silence_and_joins_words():
     assert alignment.sentence == "bin blue at f two now"
     assert alignment.words[0] == "bin" and len(alignment.words) == 6
     assert (alignment.speech_start_frame, alignment.speech_end_frame) == (23, 53)
+    assert alignment.word_spans[3] == (35, 41)  # "f": 35500..41000 in 1/25000 s, each end rounded outwards
+    assert len(alignment.word_spans) == 6 and alignment.word_spans[-1] == (47, 53)
     assert alignment.label_ids.tolist()[:3] == [2, 9, 14]
 
 

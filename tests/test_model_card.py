@@ -69,6 +69,9 @@ def test_the_recipe_line_names_only_the_augmentations_used():
     assert augmentation_description({"frame_jitter": 0.05, "shift_pixels": 2}) == (
         "; frame jitter 0.05 (each frame dropped, and repeated, with that probability); crop shifts of up to 2 px each way"
     )
+    assert augmentation_description({"word_clips": 0.5}) == (
+        "; single words cut from the clips, 0.5 word batch per batch of clips"
+    )
 
 
 def test_the_weights_line_names_the_published_epoch_and_a_better_validation_loss_that_did_not_replace_it():

@@ -13,7 +13,10 @@ from lipnet_core.training import (
     STATE_MODEL, Recipe, cpu_has_bfloat16, epochs_trained, learning_rate_for, patience_for_schedule, read_state,
     recipe_of_run, state_dir, train,
 )
-from lipnet_core.training_data import TrainingBatches, WINDOW_LENGTHS, jittered_frame_indices, shift_frames
+from lipnet_core.errors import LipNetError
+from lipnet_core.training_data import (
+    WINDOW_LENGTHS, WORD_WINDOW_LENGTHS, TrainingBatches, jittered_frame_indices, pad_with_edges, shift_frames,
+)
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 
 
@@ -152,6 +155,46 @@ def test_jittered_windows_keep_every_spoken_frame_in_order():
     assert min(steps) == 0 and max(steps) >= 2  # frames were repeated and dropped, never reordered
 
 
+def test_word_batches_hold_one_word_of_each_clip_labelled_with_that_word():
+    """Frame t is a flat grey 10 + 3t, so a word window tells which source frames it shows. "bin" is frames 5..12,
+    "red" 12..20: a window shows one word's frames (and up to 2 of its neighbours'), its edges held still."""
+    flat_frames = (10 + 3 * np.arange(75, dtype=np.uint8))[:, None, None].repeat(46, axis=1).repeat(140, axis=2)
+    spans = {"bin": (5, 12), "red": (12, 20), "set": (30, 38)}
+    clips = [
+        PackedClip("aaa", flat_frames, "bin red", 5, 20, (spans["bin"], spans["red"])),
+        PackedClip("bbb", flat_frames, "set", 30, 38, (spans["set"],)),
+    ]
+    mean, std = flat_frames.mean(), flat_frames.std()
+    batches = TrainingBatches(clips, batch_size=2, word_clips=1.0, shift_pixels=2)
+    assert len(batches) == 2  # one batch of clips, one of words
+    seen = set()
+    for epoch in range(8):
+        batches.set_epoch(epoch)
+        word_batches = [batches[step] for step in range(2) if batches[step][0].shape[1] in WORD_WINDOW_LENGTHS]
+        assert len(word_batches) == 1
+        inputs, labels = word_batches[0]
+        assert inputs.shape[1] == 16 and labels.shape == (2, 48)
+        for window, label in zip(inputs, labels):
+            word = "".join(chr(ord("a") + i - 1) for i in label if i)
+            source_frames = np.rint((window[:, 0, 0, 0] * std + mean - 10) / 3).astype(int)
+            start, end = spans[word]
+            assert start - 2 <= source_frames.min() <= start and end - 1 <= source_frames.max() <= end + 1, word
+            assert np.all(np.diff(source_frames) >= 0) and np.all(np.diff(source_frames) <= 1)
+            seen.add(word)
+    assert seen == {"bin", "red", "set"}
+
+
+def test_pad_with_edges_holds_the_first_and_last_frames():
+    frames = np.arange(3, dtype=np.float32)[:, None]
+    np.testing.assert_array_equal(pad_with_edges(frames, 7, 2)[:, 0], [0, 0, 0, 1, 2, 2, 2])
+
+
+def test_word_batches_need_a_pack_with_word_spans():
+    with pytest.raises(LipNetError, match="rebuild"):
+        TrainingBatches(list(tiny_pack().values()), word_clips=0.5)
+    assert len(TrainingBatches(list(tiny_pack().values()))) == 1  # without word clips an old pack still trains
+
+
 def test_loss_goes_down_and_resume_continues(tmp_path):
     pack = tiny_pack()
     save_tiny_split(tmp_path)
@@ -254,6 +297,7 @@ def test_training_pack_gives_the_inference_crop(grid_dir, tmp_path):
         prepared = prepare_clip(data / "s1" / f"{clip_id}.mp4")
         np.testing.assert_array_equal(packed.mouth_frames, prepared.mouth_frames)
     assert pack["bbaf2n"].sentence == "bin blue at f two now" and len(pack["lrae3s"].mouth_frames) == 74
+    assert pack["bbaf2n"].word_spans[3] == (35, 41) and len(pack["lrae3s"].word_spans) == 6
     assert split_clip_ids(pack) == split_clip_ids(reversed(list(pack)))
 
 
@@ -264,9 +308,10 @@ def test_compact_pack_round_trip(tmp_path, crf):
     pack = tiny_pack()
     rng = np.random.default_rng(1)
     smooth = np.cumsum(rng.integers(-2, 3, (40, 46, 140)), axis=0).clip(-60, 60) + 128  # video-like, not noise
-    pack["ccc"] = PackedClip("ccc", smooth.astype(np.uint8), "lay white", 3, 33)
+    pack["ccc"] = PackedClip("ccc", smooth.astype(np.uint8), "lay white", 3, 33, ((3, 20), (20, 33)))
     copy = read_compact_pack(write_compact_pack(pack, tmp_path / "compact", crf=crf, parts=2))
     assert sorted(copy) == sorted(pack) and copy["ccc"].sentence == "lay white" and copy["ccc"].speech_end_frame == 33
+    assert copy["ccc"].word_spans == ((3, 20), (20, 33)) and copy["aaa"].word_spans == ()
     difference = compare_packs(pack, copy)
     if crf == 0:
         assert difference["max_grey"] == 0 and difference["max_input"] == 0.0
