@@ -104,7 +104,8 @@ class TrainingBatches(keras.utils.PyDataset):
         self.word_clips = word_clips
         self.clip_batches = math.ceil(len(self.clips) / batch_size)
         self.word_batches = math.ceil(word_clips * self.clip_batches)
-        if self.word_batches and not any(clip.word_spans for clip in self.clips):
+        self.clips_with_words = [clip for clip in self.clips if clip.word_spans]
+        if self.word_batches and not self.clips_with_words:
             raise LipNetError(
                 "Word clips need the words' frames, which this training pack predates: delete the pack (by default "
                 "cache/training_pack.npz under --out) and train again to rebuild it."
@@ -164,7 +165,7 @@ class TrainingBatches(keras.utils.PyDataset):
     def _word_batch(self, rng):
         """One word of each of ``batch_size`` clips drawn at random, with up to ``WORD_MARGIN_FRAMES`` frames of its
         neighbours each side, placed at a random offset in the shortest word window that holds them all."""
-        with_words = [clip for clip in self.clips if clip.word_spans]
+        with_words = self.clips_with_words
         chosen = rng.choice(len(with_words), size=min(self.batch_size, len(with_words)), replace=False)
         batch = [with_words[i] for i in chosen]
         words, cuts = [], []
