@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
         "--word-clips", type=float,
         help="add this many batches of single words (cut by the alignments) per batch of clips (default 0)",
     )
+    train.add_argument(
+        "--full-clip-fraction", type=float,
+        help="share of batches on whole clips, the rest on windows around the words (default 0.25; 1: whole clips)",
+    )
     train.add_argument("--steps-per-epoch", type=int)
     train.add_argument("--pack", help="a .npz training pack (built from --data-dir when missing) or a compact pack dir")
 

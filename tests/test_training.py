@@ -77,13 +77,15 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     arguments = ["train", "--data-dir", str(tmp_path), "--out", str(tmp_path), "--resume"]
     restart = ["--restart-schedule", "--learning-rate", "5e-5", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]
     assert cli.main(arguments + restart) == 0
-    assert cli.main(arguments + ["--no-mixed-precision", "--frame-jitter", "0.05", "--shift-pixels", "2"]) == 0
+    augmented = ["--frame-jitter", "0.05", "--shift-pixels", "2", "--full-clip-fraction", "1"]
+    assert cli.main(arguments + ["--no-mixed-precision"] + augmented) == 0
     restarted, resumed = runs
     assert (restarted.schedule_start_epoch, restarted.constant_epochs, restarted.decay_per_epoch) == (59, 5, 0.3)
     assert restarted.mixed_precision and restarted.patience == 7 and restarted.learning_rate == 5e-5 and restarted.flip
     assert resumed.schedule_start_epoch == 0 and not resumed.mixed_precision  # nothing was written: the fake trained
     assert (restarted.frame_jitter, restarted.shift_pixels) == (0.0, 0)  # augmentations stay off unless asked for
-    assert (resumed.frame_jitter, resumed.shift_pixels) == (0.05, 2)
+    assert (resumed.frame_jitter, resumed.shift_pixels, resumed.full_clip_fraction) == (0.05, 2, 1.0)
+    assert restarted.full_clip_fraction == 0.25
 
 
 def test_epochs_trained_reads_the_checkpoint_else_the_history(tmp_path):
