@@ -206,6 +206,10 @@ def test_loss_goes_down_and_resume_continues(tmp_path):
     recipe.epochs = 4
     train(pack, tmp_path, recipe, resume=True, log=log.append)
     assert any("resuming after epoch 1" in line for line in log)
+    recipe_text = (tmp_path / "recipe.json").read_text()
+    train(pack, tmp_path, replace(recipe, epochs=3, learning_rate=5e-5), resume=True, log=log.append)
+    assert log[-1].startswith("nothing to train:") and "ask for more than 4" in log[-1]
+    assert (tmp_path / "recipe.json").read_text() == recipe_text  # a run that trains nothing leaves its recipe
     history = read_history(tmp_path / "history.csv")
     assert [int(row["epoch"]) for row in history] == [1, 2, 3, 4]
     losses = [float(row["loss"]) for row in history]
