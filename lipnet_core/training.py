@@ -270,7 +270,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
     model, state = load_or_build(out_dir, recipe, resume, log)
     state = patience_for_schedule(state, recipe)
     in_progress = state.pop("epoch_in_progress", {})
-    if state["completed_epochs"] >= recipe.epochs and not in_progress:  # recipe.json stays as the last run left it
+    if state["completed_epochs"] >= recipe.epochs:  # recipe.json stays as the last run left it
         log(
             f"nothing to train: {out_dir} has {state['completed_epochs']} epochs and --epochs counts them all; "
             f"ask for more than {state['completed_epochs']}"
