@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         "--full-clip-fraction", type=float,
         help="share of batches on whole clips, the rest on windows around the words (default 0.25; 1: whole clips)",
     )
+    train.add_argument(
+        "--dropout", type=float,
+        help="the rate of both Dropout layers while training (default 0.5, the reference's; off at inference)",
+    )
     train.add_argument("--steps-per-epoch", type=int)
     train.add_argument("--pack", help="a .npz training pack (built from --data-dir when missing) or a compact pack dir")
 

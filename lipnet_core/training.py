@@ -22,7 +22,7 @@ from lipnet_core.files import replace_whole
 from lipnet_core.history import append_history, state_from_history
 from lipnet_core.losses import ctc_loss
 from lipnet_core.metrics import corpus_scores
-from lipnet_core.model import build_model, use_compiled_step_for
+from lipnet_core.model import REFERENCE_DROPOUT, build_model, set_dropout, use_compiled_step_for
 from lipnet_core.training_data import TrainingBatches, whole_clip_batches
 
 STATE_MODEL = "model.keras"
@@ -53,6 +53,7 @@ class Recipe:
     frame_jitter: float = 0.0
     shift_pixels: int = 0
     word_clips: float = 0.0
+    dropout: float = REFERENCE_DROPOUT
     steps_per_epoch: int | None = None
     seed: int = 0
     schedule_start_epoch: int = 0
@@ -210,10 +211,11 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     if resume and (checkpoint_dir / STATE_MODEL).exists():
         model = keras.models.load_model(checkpoint_dir / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
         model = in_global_precision(model, recipe, log)
+        set_dropout(model, recipe.dropout)  # the recipe's, which --dropout may have changed since the checkpoint
         state = read_state(out_dir)
         log(f"resuming after epoch {state['completed_epochs']} (best val_loss {state['best_val_loss']:.3f})")
         return model, state
-    model = build_model(num_frames=None)
+    model = build_model(num_frames=None, dropout=recipe.dropout)
     state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
     if resume and inference_weights_path(out_dir).exists():
         model.load_weights(inference_weights_path(out_dir))

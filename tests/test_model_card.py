@@ -72,6 +72,8 @@ def test_the_recipe_line_names_only_the_augmentations_used():
     assert augmentation_description({"word_clips": 0.5}) == (
         "; single words cut from the clips, 0.5 word batch per batch of clips"
     )
+    assert augmentation_description({"dropout": 0.5}) == ""  # the reference's rate
+    assert augmentation_description({"dropout": 0.1}) == "; dropout 0.1 while training, not the reference's 0.5"
 
 
 def test_the_weights_line_names_the_published_epoch_and_a_better_validation_loss_that_did_not_replace_it():

@@ -9,6 +9,7 @@ import pytest
 from lipnet_core.dataset import save_split, split_clip_ids
 from lipnet_core.history import read_history, state_from_history
 from lipnet_core.losses import ctc_loss
+from lipnet_core.model import build_model
 from lipnet_core.training import (
     STATE_MODEL, Recipe, cpu_has_bfloat16, epochs_trained, learning_rate_for, patience_for_schedule, read_state,
     recipe_of_run, state_dir, train,
@@ -77,7 +78,7 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     arguments = ["train", "--data-dir", str(tmp_path), "--out", str(tmp_path), "--resume"]
     restart = ["--restart-schedule", "--learning-rate", "5e-5", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]
     assert cli.main(arguments + restart) == 0
-    augmented = ["--frame-jitter", "0.05", "--shift-pixels", "2", "--full-clip-fraction", "1"]
+    augmented = ["--frame-jitter", "0.05", "--shift-pixels", "2", "--full-clip-fraction", "1", "--dropout", "0.2"]
     assert cli.main(arguments + ["--no-mixed-precision"] + augmented) == 0
     restarted, resumed = runs
     assert (restarted.schedule_start_epoch, restarted.constant_epochs, restarted.decay_per_epoch) == (59, 5, 0.3)
@@ -85,7 +86,7 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     assert resumed.schedule_start_epoch == 0 and not resumed.mixed_precision  # nothing was written: the fake trained
     assert (restarted.frame_jitter, restarted.shift_pixels) == (0.0, 0)  # augmentations stay off unless asked for
     assert (resumed.frame_jitter, resumed.shift_pixels, resumed.full_clip_fraction) == (0.05, 2, 1.0)
-    assert restarted.full_clip_fraction == 0.25
+    assert restarted.full_clip_fraction == 0.25 and restarted.dropout == 0.5 and resumed.dropout == 0.2
 
 
 def test_epochs_trained_reads_the_checkpoint_else_the_history(tmp_path):
@@ -237,6 +238,25 @@ def test_resume_in_another_precision_rebuilds_the_model_with_its_optimiser_state
     resumed = keras.models.load_model(state_dir(tmp_path) / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
     assert {layer.dtype_policy.name for layer in resumed.layers} == {"float32"}
     assert int(resumed.optimizer.iterations.numpy()) == 2  # the first epoch's Adam step was carried over
+
+
+def dropout_rates(model):
+    return [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+
+
+def test_the_recipe_sets_the_training_dropout_of_a_new_run_and_of_a_resumed_one(tmp_path):
+    pack = tiny_pack()
+    save_tiny_split(tmp_path)
+    recipe = Recipe(epochs=1, learning_rate=1e-3, steps_per_epoch=1, full_clip_fraction=1.0, flip=False, dropout=0.1)
+    train(pack, tmp_path, recipe, log=lambda line: None)
+    saved = keras.models.load_model(state_dir(tmp_path) / STATE_MODEL, compile=False)
+    assert dropout_rates(saved) == [0.1, 0.1]
+    train(pack, tmp_path, replace(recipe, epochs=2, dropout=0.3), resume=True, log=lambda line: None)
+    resumed = keras.models.load_model(state_dir(tmp_path) / STATE_MODEL, compile=False)
+    assert dropout_rates(resumed) == [0.3, 0.3]
+    reference = build_model()
+    reference.load_weights(tmp_path / "lipnet.weights.h5")  # weights trained at another rate load unchanged
+    assert dropout_rates(reference) == [0.5, 0.5]
 
 
 class Interrupted(Exception):
