@@ -15,12 +15,9 @@ REFERENCE_PARAMETER_COUNT = 8_471_924
 REFERENCE_DROPOUT = 0.5
 
 
-def build_model(num_frames: int | None = GRID_NUM_FRAMES, dropout: float = REFERENCE_DROPOUT) -> keras.Sequential:
+def build_model(num_frames: int | None = GRID_NUM_FRAMES) -> keras.Sequential:
     """Conv3D(128/256/75, 3×3×3, same) + ReLU + MaxPool3D(1,2,2) ×3 → TimeDistributed(Flatten) → 2 × BiLSTM(128)
     with Dropout(0.5) → Dense(41, softmax). 8,471,924 parameters.
-
-    ``dropout`` changes only training (dropout has no weights and is off at inference), so weights trained with
-    another rate load into the reference model unchanged.
 
     Layer names match what the reference's ``Sequential`` generated, so summaries read the same. The softmax layer
     always computes in float32 so mixed-precision training feeds the CTC loss full-precision probabilities.
@@ -37,7 +34,7 @@ def build_model(num_frames: int | None = GRID_NUM_FRAMES, dropout: float = REFER
         suffix = f"_{index}" if index else ""
         lstm = layers.LSTM(128, kernel_initializer="orthogonal", return_sequences=True)
         model.add(layers.Bidirectional(lstm, name=f"bidirectional{suffix}"))
-        model.add(layers.Dropout(dropout, name=f"dropout{suffix}"))
+        model.add(layers.Dropout(REFERENCE_DROPOUT, name=f"dropout{suffix}"))
     model.add(
         layers.Dense(NUM_CLASSES, kernel_initializer="he_normal", activation="softmax", dtype="float32", name="dense")
     )
@@ -45,7 +42,11 @@ def build_model(num_frames: int | None = GRID_NUM_FRAMES, dropout: float = REFER
 
 
 def set_dropout(model: keras.Model, rate: float) -> None:
-    """Give every Dropout layer of ``model`` this rate (before its training step is compiled, which reads it)."""
+    """Give every Dropout layer of ``model`` this rate (before its training step is compiled, which reads it).
+
+    The rate changes only training (dropout has no weights and is off at inference), so weights trained at another
+    rate load into the reference model unchanged.
+    """
     for layer in model.layers:
         if isinstance(layer, layers.Dropout):
             layer.rate = rate

@@ -211,17 +211,17 @@ def load_or_build(out_dir: Path, recipe: Recipe, resume: bool, log=print):
     if resume and (checkpoint_dir / STATE_MODEL).exists():
         model = keras.models.load_model(checkpoint_dir / STATE_MODEL, custom_objects={"ctc_loss": ctc_loss})
         model = in_global_precision(model, recipe, log)
-        set_dropout(model, recipe.dropout)  # the recipe's, which --dropout may have changed since the checkpoint
         state = read_state(out_dir)
         log(f"resuming after epoch {state['completed_epochs']} (best val_loss {state['best_val_loss']:.3f})")
-        return model, state
-    model = build_model(num_frames=None, dropout=recipe.dropout)
-    state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
-    if resume and inference_weights_path(out_dir).exists():
-        model.load_weights(inference_weights_path(out_dir))
-        log(f"no optimiser state in {checkpoint_dir}: warm start from {inference_weights_path(out_dir)}")
-        state.update(state_from_history(out_dir / "history.csv"))  # an absent history leaves the fresh counts
-    compile_model(model, recipe)
+    else:
+        model = build_model(num_frames=None)
+        state = {"completed_epochs": 0, "best_val_loss": float("inf"), "best_epoch": 0, "epochs_without_improvement": 0}
+        if resume and inference_weights_path(out_dir).exists():
+            model.load_weights(inference_weights_path(out_dir))
+            log(f"no optimiser state in {checkpoint_dir}: warm start from {inference_weights_path(out_dir)}")
+            state.update(state_from_history(out_dir / "history.csv"))  # an absent history leaves the fresh counts
+        compile_model(model, recipe)
+    set_dropout(model, recipe.dropout)  # the recipe's, for a new model and for a checkpoint saved at another rate
     return model, state
 
 
