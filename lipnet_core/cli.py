@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
         help="add this many batches of single words (cut by the alignments) per batch of clips (default 0)",
     )
     train.add_argument(
+        "--splice-words", type=float,
+        help="swap each word of a training clip, with this probability, for the same word of another clip (default 0)",
+    )
+    train.add_argument(
         "--full-clip-fraction", type=float,
         help="share of batches on whole clips, the rest on windows around the words (default 0.25; 1: whole clips)",
     )

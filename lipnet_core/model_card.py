@@ -89,6 +89,11 @@ def augmentation_description(recipe: dict) -> str:
         parts.append(f"; crop shifts of up to {recipe['shift_pixels']} px each way")
     if recipe.get("word_clips"):
         parts.append(f"; single words cut from the clips, {recipe['word_clips']} word batch per batch of clips")
+    if recipe.get("splice_words"):
+        parts.append(
+            f"; each word of a clip swapped, with probability {recipe['splice_words']}, for the same word of another"
+            " training clip"
+        )
     if recipe.get("dropout", 0.5) != 0.5:
         parts.append(f"; dropout {recipe['dropout']} while training, not the reference's 0.5")
     return "".join(parts)

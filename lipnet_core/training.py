@@ -53,6 +53,7 @@ class Recipe:
     frame_jitter: float = 0.0
     shift_pixels: int = 0
     word_clips: float = 0.0
+    splice_words: float = 0.0
     dropout: float = REFERENCE_DROPOUT
     steps_per_epoch: int | None = None
     seed: int = 0
@@ -282,7 +283,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
     batches = TrainingBatches(
         train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip,
         wide_jitter=recipe.wide_jitter, frame_jitter=recipe.frame_jitter, shift_pixels=recipe.shift_pixels,
-        word_clips=recipe.word_clips,
+        word_clips=recipe.word_clips, splice_words=recipe.splice_words,
     )
     report = EpochReport(out_dir, validation_clips, batches, recipe, state, log=log)
     log(

@@ -22,6 +22,12 @@ clips, the still frames at the word's edges repeated to fill it, and labelled wi
 has to name every word on its own (GRID's letter, which the clip-trained network reads least well, is one word in
 six). Word batches are cheap: on 2-core AMD EPYCs of one family, an epoch with one per batch of clips took
 1195–1293 s, against 947–1063 s without (docs/training.md).
+
+``splice_words`` makes new sentences out of the training clips: each word of a clip is replaced, with that
+probability, by the word in the same place of another training clip, cut by the alignments (the silence and pauses
+of the clip stay its own). GRID sentences pick each word independently, so nearly every training clip's five other
+words are a combination no other clip has, and a bidirectional network can learn a clip's letter from them instead of
+from the lips; the splices take that shortcut away.
 """
 
 import math
@@ -73,6 +79,34 @@ def jittered_frame_indices(num_frames: int, probability: float, rng: np.random.G
     return np.repeat(np.arange(num_frames), repeats)
 
 
+def word_segments(word_spans) -> list[tuple[int, int]]:
+    """Each word's frames (start, end exclusive) cut so that no two overlap: the alignment's frame rounding can give
+    a word its neighbour's first frame."""
+    starts = [start for start, _ in word_spans]
+    return [(start, min(end, next_start)) for (start, end), next_start in zip(word_spans, starts[1:] + [10**9])]
+
+
+def splice_words(model_input: np.ndarray, word_spans, replacements: dict) -> tuple[np.ndarray, tuple]:
+    """``model_input`` (T, ...) with the words at the positions of ``replacements`` ({position: (donor input, donor
+    word spans)}) swapped for the donors' words at those positions; the frames between and around the words stay.
+    Returns the new input and its word spans."""
+    pieces, spans, cursor = [], [], 0
+    for position, (start, end) in enumerate(word_segments(word_spans)):
+        pieces.append(model_input[cursor:start])
+        if position in replacements:
+            donor_input, donor_spans = replacements[position]
+            donor_start, donor_end = word_segments(donor_spans)[position]
+            word = donor_input[donor_start:donor_end]
+        else:
+            word = model_input[start:end]
+        length = sum(len(piece) for piece in pieces)
+        spans.append((length, length + len(word)))
+        pieces.append(word)
+        cursor = max(cursor, end)
+    pieces.append(model_input[cursor:])
+    return np.concatenate(pieces), tuple(spans)
+
+
 def shift_frames(model_input: np.ndarray, rows: int, columns: int) -> np.ndarray:
     """(T, H, W, 1) → the same shape with the picture moved down by ``rows`` and right by ``columns`` pixels (negative
     moves up / left); the edge pixels fill the strip that is uncovered."""
@@ -89,7 +123,7 @@ class TrainingBatches(keras.utils.PyDataset):
 
     def __init__(
         self, packed_clips, batch_size=2, seed=0, full_clip_fraction=0.25, margin=(2, 10), flip=True, wide_jitter=True,
-        frame_jitter=0.0, shift_pixels=0, word_clips=0.0, **kwargs,
+        frame_jitter=0.0, shift_pixels=0, word_clips=0.0, splice_words=0.0, **kwargs,
     ):
         super().__init__(**kwargs)
         self.clips = list(packed_clips)
@@ -102,12 +136,16 @@ class TrainingBatches(keras.utils.PyDataset):
         self.frame_jitter = frame_jitter
         self.shift_pixels = shift_pixels
         self.word_clips = word_clips
+        self.splice_words = splice_words
         self.clip_batches = math.ceil(len(self.clips) / batch_size)
         self.word_batches = math.ceil(word_clips * self.clip_batches)
         self.clips_with_words = [clip for clip in self.clips if clip.word_spans]
-        if self.word_batches and not self.clips_with_words:
+        self.donors_by_word_count = {}
+        for clip in self.clips_with_words:
+            self.donors_by_word_count.setdefault(len(clip.word_spans), []).append(clip)
+        if (self.word_batches or splice_words) and not self.clips_with_words:
             raise LipNetError(
-                "Word clips need the words' frames, which this training pack predates: delete the pack (by default "
+                "Word clips and spliced words need the words' frames, which this training pack predates: delete the pack (by default "
                 "cache/training_pack.npz under --out) and train again to rebuild it."
             )
         self.epoch = 0
@@ -140,7 +178,8 @@ class TrainingBatches(keras.utils.PyDataset):
         if index >= self.clip_batches:
             return self._word_batch(rng)
         batch = [self.clips[i] for i in self._order[index * self.batch_size : (index + 1) * self.batch_size]]
-        clips = [self._timed(clip, rng, (clip.speech_start_frame, clip.speech_end_frame)) for clip in batch]
+        sources = [self._spliced(clip, rng) for clip in batch]
+        clips = [self._timed(model_input, rng, span) for model_input, span, _ in sources]
         if rng.random() < self.full_clip_fraction:
             window = max(WINDOW_LENGTHS)
         else:
@@ -160,7 +199,28 @@ class TrainingBatches(keras.utils.PyDataset):
                 start = int(rng.integers(low, max(low, high) + 1))
                 model_input = model_input[start : start + window]
             inputs.append(self._moved(fit_length(model_input, window), rng))
-        return np.stack(inputs), pad_labels([clip.sentence for clip in batch])
+        return np.stack(inputs), pad_labels([sentence for _, _, sentence in sources])
+
+    def _spliced(self, clip, rng):
+        """The clip normalised, with each word swapped (with probability ``splice_words``) for the same word position
+        of a clip with as many words: (T×46×140×1 input, (speech start, end), sentence). Without splicing the rng is
+        not drawn, so older recipes see the batches they always saw."""
+        model_input = normalise_clip(clip.mouth_frames)
+        speech = (clip.speech_start_frame, clip.speech_end_frame)
+        if not (self.splice_words and clip.word_spans):
+            return model_input, speech, clip.sentence
+        words = clip.sentence.split()
+        donors = self.donors_by_word_count[len(clip.word_spans)]
+        replacements = {}
+        for position in range(len(words)):
+            if rng.random() < self.splice_words:
+                donor = donors[int(rng.integers(len(donors)))]
+                replacements[position] = (normalise_clip(donor.mouth_frames), donor.word_spans)
+                words[position] = donor.sentence.split()[position]
+        if not replacements:
+            return model_input, speech, clip.sentence
+        model_input, spans = splice_words(model_input, clip.word_spans, replacements)
+        return model_input, (spans[0][0], spans[-1][1]), " ".join(words)
 
     def _word_batch(self, rng):
         """One word of each of ``batch_size`` clips drawn at random, with up to ``WORD_MARGIN_FRAMES`` frames of its
@@ -171,7 +231,7 @@ class TrainingBatches(keras.utils.PyDataset):
         words, cuts = [], []
         for clip in batch:
             word = int(rng.integers(len(clip.word_spans)))
-            model_input, start, end = self._timed(clip, rng, clip.word_spans[word])
+            model_input, start, end = self._timed(normalise_clip(clip.mouth_frames), rng, clip.word_spans[word])
             start = max(0, start - int(rng.integers(0, WORD_MARGIN_FRAMES + 1)))
             end = min(len(model_input), end + int(rng.integers(0, WORD_MARGIN_FRAMES + 1)))
             cuts.append(model_input[start : max(end, start + 1)])
@@ -193,10 +253,9 @@ class TrainingBatches(keras.utils.PyDataset):
             model_input = shift_frames(model_input, int(rows), int(columns))
         return model_input
 
-    def _timed(self, clip, rng, span):
-        """The clip normalised (over all its frames, as at inference), then frame-jittered, with ``span`` (start and
+    def _timed(self, model_input, rng, span):
+        """A clip's input, normalised over all its frames as at inference, frame-jittered, with ``span`` (start and
         end frames: its speech, or one word) moved to the frames it now occupies: (T×46×140×1 input, start, end)."""
-        model_input = normalise_clip(clip.mouth_frames)
         start, end = span
         if self.frame_jitter:
             indices = jittered_frame_indices(len(model_input), self.frame_jitter, rng)

@@ -72,6 +72,9 @@ def test_the_recipe_line_names_only_the_augmentations_used():
     assert augmentation_description({"word_clips": 0.5}) == (
         "; single words cut from the clips, 0.5 word batch per batch of clips"
     )
+    assert augmentation_description({"splice_words": 0.5}) == (
+        "; each word of a clip swapped, with probability 0.5, for the same word of another training clip"
+    )
     assert augmentation_description({"dropout": 0.5}) == ""  # the reference's rate
     assert augmentation_description({"dropout": 0.1}) == "; dropout 0.1 while training, not the reference's 0.5"
 

@@ -17,8 +17,10 @@ from lipnet_core.training import (
 from lipnet_core.errors import LipNetError
 from lipnet_core.training_data import (
     WINDOW_LENGTHS, WORD_WINDOW_LENGTHS, TrainingBatches, jittered_frame_indices, pad_with_edges, shift_frames,
+    splice_words,
 )
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
+from lipnet_core.vocabulary import ids_to_text
 
 
 def tiny_pack(num_frames=40):
@@ -79,6 +81,7 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     restart = ["--restart-schedule", "--learning-rate", "5e-5", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]
     assert cli.main(arguments + restart) == 0
     augmented = ["--frame-jitter", "0.05", "--shift-pixels", "2", "--full-clip-fraction", "1", "--dropout", "0.2"]
+    augmented += ["--splice-words", "0.5"]
     assert cli.main(arguments + ["--no-mixed-precision"] + augmented) == 0
     restarted, resumed = runs
     assert (restarted.schedule_start_epoch, restarted.constant_epochs, restarted.decay_per_epoch) == (59, 5, 0.3)
@@ -87,6 +90,7 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     assert (restarted.frame_jitter, restarted.shift_pixels) == (0.0, 0)  # augmentations stay off unless asked for
     assert (resumed.frame_jitter, resumed.shift_pixels, resumed.full_clip_fraction) == (0.05, 2, 1.0)
     assert restarted.full_clip_fraction == 0.25 and restarted.dropout == 0.5 and resumed.dropout == 0.2
+    assert restarted.splice_words == 0.0 and resumed.splice_words == 0.5
 
 
 def test_epochs_trained_reads_the_checkpoint_else_the_history(tmp_path):
@@ -185,6 +189,46 @@ def test_word_batches_hold_one_word_of_each_clip_labelled_with_that_word():
             assert np.all(np.diff(source_frames) >= 0) and np.all(np.diff(source_frames) <= 1)
             seen.add(word)
     assert seen == {"bin", "red", "set"}
+
+
+def test_splice_words_swaps_the_chosen_words_and_keeps_the_frames_around_them():
+    host = np.arange(30)[:, None]  # frame t holds t
+    donor = 100 + np.arange(40)[:, None]
+    host_spans = ((3, 9), (8, 15), (18, 25))  # rounding gave "bin" the first frame of the next word; a pause 15..18
+    donor_spans = ((5, 10), (10, 20), (20, 31))
+    spliced, spans = splice_words(host, host_spans, {1: (donor, donor_spans)})
+    expected = list(range(0, 8)) + list(range(110, 120)) + list(range(15, 30))
+    assert spliced[:, 0].tolist() == expected
+    assert spans == ((3, 8), (8, 18), (21, 28))
+    spliced, spans = splice_words(host, host_spans, {0: (donor, donor_spans), 2: (donor, donor_spans)})
+    assert spliced[:, 0].tolist() == [0, 1, 2, *range(105, 110), *range(8, 18), *range(120, 131), 25, 26, 27, 28, 29]
+    np.testing.assert_array_equal(splice_words(host, host_spans, {})[0], host)
+
+
+def test_spliced_batches_label_every_word_with_the_clip_it_was_cut_from():
+    """Each word of each clip is a flat grey of its own, so a frame of a batch tells which clip's word it shows; with
+    every word swapped, each window's label must name, position by position, the words its frames came from."""
+    spans = ((5, 12), (12, 20))
+    greys = {"aaa": ("bin", 100, "red", 150), "bbb": ("set", 200, "blue", 250)}
+    clips, word_of_value = [], {}
+    for clip_id, (first, first_grey, second, second_grey) in greys.items():
+        frames = np.full((40, 46, 140), 50, dtype=np.uint8)
+        frames[5:12], frames[12:20] = first_grey, second_grey
+        clips.append(PackedClip(clip_id, frames, f"{first} {second}", 5, 20, spans))
+        mean, std = frames.mean(), frames.std()
+        word_of_value[round((first_grey - mean) / std, 3)] = first
+        word_of_value[round((second_grey - mean) / std, 3)] = second
+    batches = TrainingBatches(clips, batch_size=2, full_clip_fraction=1.0, flip=False, splice_words=1.0)
+    sentences = set()
+    for epoch in range(10):
+        batches.set_epoch(epoch)
+        inputs, labels = batches[0]
+        for window, label in zip(inputs, labels):
+            sentence = ids_to_text(label)
+            frames_words = [word_of_value[round(float(window[frame, 0, 0, 0]), 3)] for frame in (8, 16)]
+            assert frames_words == sentence.split(), (frames_words, sentence)
+            sentences.add(sentence)
+    assert {"bin blue", "set red"} <= sentences  # sentences no clip has
 
 
 def test_pad_with_edges_holds_the_first_and_last_frames():
