@@ -27,7 +27,9 @@ six). Word batches are cheap: on 2-core AMD EPYCs of one family, an epoch with o
 probability, by the word in the same place of another training clip, cut by the alignments (the silence and pauses
 of the clip stay its own). GRID sentences pick each word independently, so nearly every training clip's five other
 words are a combination no other clip has, and a bidirectional network can learn a clip's letter from them instead of
-from the lips; the splices take that shortcut away.
+from the lips; the splices take that shortcut away. They did not help here: the clips are not registered to each other,
+so every splice is a jump the network never meets at inference (epochs 120–121 and the seams' sizes in
+docs/training.md).
 """
 
 import math
@@ -145,8 +147,8 @@ class TrainingBatches(keras.utils.PyDataset):
             self.donors_by_word_count.setdefault(len(clip.word_spans), []).append(clip)
         if (self.word_batches or splice_words) and not self.clips_with_words:
             raise LipNetError(
-                "Word clips and spliced words need the words' frames, which this training pack predates: delete the pack (by default "
-                "cache/training_pack.npz under --out) and train again to rebuild it."
+                "Word clips and spliced words need the words' frames, which this training pack predates: delete the "
+                "pack (by default cache/training_pack.npz under --out) and train again to rebuild it."
             )
         self.epoch = 0
         self._order, self._steps = self._orders_for(0)
