@@ -84,27 +84,27 @@ def jittered_frame_indices(num_frames: int, probability: float, rng: np.random.G
 def word_segments(word_spans) -> list[tuple[int, int]]:
     """Each word's frames (start, end exclusive) cut so that no two overlap: the alignment's frame rounding can give
     a word its neighbour's first frame."""
-    starts = [start for start, _ in word_spans]
-    return [(start, min(end, next_start)) for (start, end), next_start in zip(word_spans, starts[1:] + [10**9])]
+    next_starts = [start for start, _ in word_spans[1:]] + [word_spans[-1][1]]
+    return [(start, min(end, next_start)) for (start, end), next_start in zip(word_spans, next_starts)]
 
 
 def splice_words(model_input: np.ndarray, word_spans, replacements: dict) -> tuple[np.ndarray, tuple]:
     """``model_input`` (T, ...) with the words at the positions of ``replacements`` ({position: (donor input, donor
     word spans)}) swapped for the donors' words at those positions; the frames between and around the words stay.
     Returns the new input and its word spans."""
-    pieces, spans, cursor = [], [], 0
+    pieces, spans, cursor, length = [], [], 0, 0
     for position, (start, end) in enumerate(word_segments(word_spans)):
-        pieces.append(model_input[cursor:start])
         if position in replacements:
             donor_input, donor_spans = replacements[position]
             donor_start, donor_end = word_segments(donor_spans)[position]
             word = donor_input[donor_start:donor_end]
         else:
             word = model_input[start:end]
-        length = sum(len(piece) for piece in pieces)
+        length += start - cursor  # the frames before this word, which stay
         spans.append((length, length + len(word)))
-        pieces.append(word)
-        cursor = max(cursor, end)
+        length += len(word)
+        pieces += [model_input[cursor:start], word]
+        cursor = end
     pieces.append(model_input[cursor:])
     return np.concatenate(pieces), tuple(spans)
 
@@ -213,11 +213,13 @@ class TrainingBatches(keras.utils.PyDataset):
             return model_input, speech, clip.sentence
         words = clip.sentence.split()
         donors = self.donors_by_word_count[len(clip.word_spans)]
-        replacements = {}
+        replacements, normalised = {}, {}
         for position in range(len(words)):
             if rng.random() < self.splice_words:
                 donor = donors[int(rng.integers(len(donors)))]
-                replacements[position] = (normalise_clip(donor.mouth_frames), donor.word_spans)
+                if donor.clip_id not in normalised:  # one donor may give several words
+                    normalised[donor.clip_id] = normalise_clip(donor.mouth_frames)
+                replacements[position] = (normalised[donor.clip_id], donor.word_spans)
                 words[position] = donor.sentence.split()[position]
         if not replacements:
             return model_input, speech, clip.sentence
