@@ -1,4 +1,4 @@
-"""``python -m lipnet_core {predict,evaluate,summary,train,download}``.
+"""``python -m lipnet_core {predict,evaluate,summary,train,retrain-head,pack,download}``.
 
 Errors a user can fix print one line on stderr and exit with status 2; ``--json`` prints one JSON object on stdout.
 """
@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -77,6 +78,26 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--steps-per-epoch", type=int)
     train.add_argument("--pack", help="a .npz training pack (built from --data-dir when missing) or a compact pack dir")
 
+    head = commands.add_parser(
+        "retrain-head", help="retrain the BiLSTMs and softmax on frozen convolutions, with a loss term for the letter"
+    )
+    head.add_argument("--data-dir")
+    head.add_argument("--pack", help="the .npz training pack (default OUT/cache/training_pack.npz, built when missing)")
+    head.add_argument("--weights", default="models/lipnet.weights.h5", help="the network whose convolutions are kept")
+    head.add_argument("--split", default="models/split.json")
+    head.add_argument("--out", required=True, help="directory for lipnet.weights.h5, head_history.csv, head_recipe.json")
+    head.add_argument("--epochs", type=int, help="default 25")
+    head.add_argument("--learning-rate", type=float, help="Adam's, constant (default 1e-4)")
+    head.add_argument("--batch-size", type=int, help="default 16")
+    head.add_argument("--feature-dropout", type=float, help="dropout on the frozen features (default 0.3)")
+    head.add_argument("--letter-weight", type=float, help="weight of the letter term beside CTC (default 3; 0: CTC only)")
+    head.add_argument("--flip", action=argparse.BooleanOptionalAction, help="train on mirrored clips too (default on)")
+    head.add_argument(
+        "--mixed-precision", action=argparse.BooleanOptionalAction,
+        help="compute the features in mixed bfloat16 (default on; the head trains in float32)",
+    )
+    head.add_argument("--seed", type=int, help="default 0")
+
     pack = commands.add_parser("pack", help="write the compact (H.264) training pack that travels to a GPU machine")
     pack.add_argument("--data-dir")
     pack.add_argument("--npz", default="models/cache/training_pack.npz", help="the .npz pack (built when missing)")
@@ -98,6 +119,8 @@ def main(argv=None) -> int:
         load_backend_quietly()
         if arguments.command == "train":
             return _train(arguments)
+        if arguments.command == "retrain-head":
+            return _retrain_head(arguments)
         from lipnet_core import commands
 
         return getattr(commands, arguments.command)(arguments)
@@ -119,6 +142,21 @@ def _train(arguments) -> int:
     recipe = recipe_of_run(arguments.out, arguments.resume, **given)
     log = lambda message: print(message, flush=True)  # noqa: E731
     train_from_data_dir(data_dir(arguments.data_dir), arguments.out, recipe, arguments.resume, arguments.pack, log)
+    return 0
+
+
+def _retrain_head(arguments) -> int:
+    from lipnet_core.dataset import data_dir, load_split
+    from lipnet_core.head_training import HeadRecipe, retrain_head
+    from lipnet_core.training import load_pack
+
+    # Options are named as the HeadRecipe fields they set; one not given is None and keeps the default.
+    given = {field.name: getattr(arguments, field.name) for field in fields(HeadRecipe)}
+    recipe = HeadRecipe(**{name: value for name, value in given.items() if value is not None})
+    log = lambda message: print(message, flush=True)  # noqa: E731
+    pack_path = arguments.pack or Path(arguments.out) / "cache" / "training_pack.npz"
+    pack = load_pack(data_dir(arguments.data_dir), pack_path, log)
+    retrain_head(pack, load_split(arguments.split), arguments.weights, arguments.out, recipe, log)
     return 0
 
 

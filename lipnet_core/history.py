@@ -1,9 +1,14 @@
-"""``history.csv``: one row per training epoch, written by training and read back by resume and the model card."""
+"""``history.csv``: one row per training epoch, written by training and read back by resume and the model card; and
+``head_history.csv``, one row per epoch of the head retraining (:mod:`lipnet_core.head_training`)."""
 
 import csv
 from pathlib import Path
 
 HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_wer", "val_cer", "val_sentence_accuracy", "lr", "seconds")
+HEAD_HISTORY = "head_history.csv"
+HEAD_RECIPE = "head_recipe.json"
+HEAD_HISTORY_FIELDS = ("epoch", "loss", "val_loss", "val_wer", "val_cer", "val_grid_wer", "val_letter_accuracy",
+                       "seconds")
 
 
 def read_history(path: Path) -> list[dict]:
@@ -43,3 +48,16 @@ def state_from_history(history_path: Path) -> dict:
         state["best_epoch"] = int(best["epoch"])
         state["epochs_without_improvement"] = len(rows) - rows.index(best) - 1
     return state
+
+
+def write_head_history(path: Path, rows: list[dict]) -> None:
+    """Write the head retraining's rows so far (the whole file: the stage is not resumed)."""
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEAD_HISTORY_FIELDS)
+        writer.writeheader()
+        writer.writerows({key: row[key] for key in HEAD_HISTORY_FIELDS} for row in rows)
+
+
+def selection_key(row: dict) -> tuple[float, float]:
+    """The head epoch kept has the lowest validation greedy WER, then grid-decoder WER (then is the earliest)."""
+    return (float(row["val_wer"]), float(row["val_grid_wer"]))

@@ -12,7 +12,7 @@ import os
 import platform
 from pathlib import Path
 
-from lipnet_core.history import best_row, read_history
+from lipnet_core.history import HEAD_HISTORY, HEAD_RECIPE, best_row, read_history, selection_key
 
 
 def hardware_description() -> str:
@@ -59,11 +59,12 @@ def status_line(state: dict, metrics: dict | None) -> str:
     return " ".join(part for part in (status + reading, state.get("notes")) if part)
 
 
-def weights_line(history: list[dict], published_epoch: int | None = None) -> str:
+def weights_line(history: list[dict], published_epoch: int | None = None, head_retrained: bool = False) -> str:
     """Which epoch the weights are: the lowest validation loss, unless ``state.json`` names another.
 
     A later epoch with a lower validation loss may not replace the published weights when the test clips do not
     bear it out (a 34 MB file is committed only for a better model); ``published_epoch`` then keeps the card true.
+    With ``head_retrained`` only the convolutions are that epoch's (the head line says where the rest is from).
     """
     best = best_row(history)
     published = best if published_epoch is None else {row["epoch"]: row for row in history}[str(published_epoch)]
@@ -72,7 +73,8 @@ def weights_line(history: list[dict], published_epoch: int | None = None) -> str
         return (f"val_loss {float(row['val_loss']):.3f}, validation greedy WER {float(row['val_wer']):.1%},"
                 f" CER {float(row['val_cer']):.1%}")
 
-    line = (f"- **Weights**: `lipnet.weights.h5` (model variables only), from epoch {published['epoch']} of"
+    source = "the convolutions of epoch" if head_retrained else "from epoch"
+    line = (f"- **Weights**: `lipnet.weights.h5` (model variables only), {source} {published['epoch']} of"
             f" {len(history)} trained ({scores(published)})")
     if published is best:
         return line + ", the epoch with the lowest validation loss."
@@ -99,6 +101,28 @@ def augmentation_description(recipe: dict) -> str:
     return "".join(parts)
 
 
+def head_line(head_recipe: dict, head_history: list[dict]) -> str:
+    """The head retraining stage (``head_recipe.json``, ``head_history.csv``) in words, with its kept epoch's
+    validation figures."""
+    kept = min(head_history, key=selection_key)
+    features = "in mixed bfloat16" if head_recipe["mixed_precision"] else "in float32"
+    mirrored = ", each also mirrored" if head_recipe["flip"] else ""
+    return (
+        f"- **Head retrained** (`python -m lipnet_core retrain-head`): the two BiLSTMs and the softmax trained"
+        f" {len(head_history)} epochs on the frozen convolutional features of that epoch (computed once, {features}),"
+        f" on the {head_recipe['train_clips']} training clips{mirrored}; Adam {head_recipe['learning_rate']:g}"
+        f" constant, batch {head_recipe['batch_size']}, dropout {head_recipe['feature_dropout']:g} on the features,"
+        f" loss CTC + {head_recipe['letter_weight']:g} × −log(the letter's mean probability over its aligned frames);"
+        f" kept epoch {kept['epoch']}, the lowest validation greedy WER ({float(kept['val_wer']):.1%}, CER"
+        f" {float(kept['val_cer']):.1%}; grid-decoder WER {float(kept['val_grid_wer']):.1%}, letter right in"
+        f" {float(kept['val_letter_accuracy']):.0%} of validation clips)."
+    )
+
+
+def head_minutes(head_recipe: dict, head_history: list[dict]) -> float:
+    return (head_recipe.get("feature_seconds", 0.0) + sum(float(row["seconds"]) for row in head_history)) / 60
+
+
 def write_model_card(out_dir) -> Path:
     out_dir = Path(out_dir)
     recipe = json.loads((out_dir / "recipe.json").read_text())
@@ -106,15 +130,18 @@ def write_model_card(out_dir) -> Path:
     split = json.loads((out_dir / "split.json").read_text())
     metrics = json.loads((out_dir / "metrics.json").read_text()) if (out_dir / "metrics.json").exists() else None
     history = read_history(out_dir / "history.csv")
+    head_recipe_path = out_dir / HEAD_RECIPE
+    head_recipe = json.loads(head_recipe_path.read_text()) if head_recipe_path.exists() else None
+    head_history = read_history(out_dir / HEAD_HISTORY) if head_recipe else []
     wall_hours = sum(float(row["seconds"]) for row in history) / 3600
     hardware = state["hardware"].format(last_epoch=history[-1]["epoch"]) if "hardware" in state else None
     lines = [
         "# LipNet, GRID speaker 1: model card",
         "",
-        "Written by `lipnet_core.model_card` from `recipe.json`, `history.csv`, `split.json` and"
-        " `metrics.json`.",
+        "Written by `lipnet_core.model_card` from `recipe.json`, `history.csv`, `split.json` and `metrics.json`"
+        + (" (and the head retraining's `head_recipe.json` and `head_history.csv`)." if head_history else "."),
         "",
-        weights_line(history, state.get("published_epoch")),
+        weights_line(history, state.get("published_epoch"), head_retrained=bool(head_history)),
         f"- **Data**: GRID corpus speaker 1, {len(split['train'])} training clips, {len(split['validation'])} validation"
         f" clips (model selection), {len(split['test'])} test clips never used for training or selection"
         " (`split.json`).",
@@ -123,8 +150,10 @@ def write_model_card(out_dir) -> Path:
         f" early-stopping patience {recipe['patience']}; windows around the spoken words with"
         f" {recipe['full_clip_fraction']:.0%} of batches on whole clips (wide window jitter:"
         f" {recipe.get('wide_jitter', False)}); left-right flips: {recipe['flip']}{augmentation_description(recipe)}.",
+        *([head_line(head_recipe, head_history)] if head_history else []),
         f"- **Hardware**: {hardware or hardware_description()}.",
-        f"- **Wall time**: {wall_hours:.1f} h of training over {len(history)} epochs (validation included).",
+        f"- **Wall time**: {wall_hours:.1f} h of training over {len(history)} epochs (validation included)"
+        + (f", then {head_minutes(head_recipe, head_history):.0f} min retraining the head." if head_history else "."),
         "- **Status**: " + status_line(state, metrics),
         "",
     ]

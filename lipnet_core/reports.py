@@ -6,6 +6,10 @@ Files read (all optional; a missing file gives ``None`` so a page can say so ins
 
     epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds
 
+``models/head_history.csv``, one row per epoch of the head retraining (``python -m lipnet_core retrain-head``)::
+
+    epoch,loss,val_loss,val_wer,val_cer,val_grid_wer,val_letter_accuracy,seconds
+
 ``models/metrics.json``, written by the evaluate command (:func:`lipnet_core.evaluation.evaluate_clips`).
 Expected shape; other keys (``weights_sha256``…) are ignored and missing ones become ``None``; ``per_clip``, the
 readings of every clip (``{"clip": ..., "truth": ..., "greedy": ..., "beam": ..., "grid": ...}``), gives the share of
@@ -41,6 +45,7 @@ from lipnet_core.metrics import character_error_rate, matched_words, word_error_
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HISTORY_PATH = PROJECT_ROOT / "models" / "history.csv"
+HEAD_HISTORY_PATH = PROJECT_ROOT / "models" / "head_history.csv"
 METRICS_PATH = PROJECT_ROOT / "models" / "metrics.json"
 SPLIT_PATH = PROJECT_ROOT / "models" / "split.json"
 PUBLISHED_RESULTS_PATH = PROJECT_ROOT / "assets" / "published_results.csv"
@@ -61,6 +66,11 @@ def load_history(path: str | Path | None = None) -> pd.DataFrame | None:
     history = history.apply(pd.to_numeric, errors="coerce").dropna(subset=["epoch"])
     history["epoch"] = history["epoch"].astype(int)
     return history.set_index("epoch").sort_index()
+
+
+def load_head_history(path: str | Path | None = None) -> pd.DataFrame | None:
+    """The head retraining's history, as :func:`load_history` reads it; None when the weights had no such stage."""
+    return load_history(path or HEAD_HISTORY_PATH)
 
 
 def _rate(value) -> float | None:

@@ -7,6 +7,7 @@ from lipnet_core.reports import (
     comparison_table,
     footnote_sources,
     load_evaluation,
+    load_head_history,
     load_history,
     load_published_results,
 )
@@ -16,11 +17,12 @@ PERCENT = st.column_config.NumberColumn(format="%.1f %%")
 st.title("Metrics")
 try:
     history = load_history()
+    head_history = load_head_history()
     evaluation = load_evaluation()
     published = load_published_results()
 except LipNetError as error:
     st.error(str(error))
-    history = evaluation = published = None
+    history = head_history = evaluation = published = None
 
 st.header("Training")
 if history is None:
@@ -39,6 +41,15 @@ else:
     if validation_scores:
         st.markdown("**Validation error rates and sentence accuracy per epoch** (fractions, greedy decoding)")
         st.line_chart(history, y=validation_scores, x_label="epoch")
+if head_history is not None:
+    st.subheader("Head retrained on the frozen convolutions")
+    st.caption(
+        f"{len(head_history)} epochs from `models/head_history.csv`: the two BiLSTMs and the softmax trained again on "
+        "the convolutional features of the weights above, with a loss term for the letter; the epoch with the lowest "
+        "validation greedy WER is the published one (the model card has the recipe)."
+    )
+    st.markdown("**Validation scores per epoch** (fractions: greedy WER, grid-decoder WER, letter right)")
+    st.line_chart(head_history, y=["val_wer", "val_grid_wer", "val_letter_accuracy"], x_label="epoch")
 
 st.header("Evaluation")
 if evaluation is None:

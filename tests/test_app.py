@@ -106,6 +106,7 @@ def test_architecture_page_totals_come_from_the_live_model(no_data_dir):
 
 def test_metrics_page_says_when_nothing_is_committed(no_data_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(reports, "HISTORY_PATH", tmp_path / "history.csv")
+    monkeypatch.setattr(reports, "HEAD_HISTORY_PATH", tmp_path / "head_history.csv")
     monkeypatch.setattr(reports, "METRICS_PATH", tmp_path / "metrics.json")
     app = open_page(PAGES[2])
     assert not app.exception
@@ -127,10 +128,22 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
                                                 "grid": {"wer": 0.125, "cer": 0.05, "sentence_accuracy": 0.75}},
                                    "clips": 90, "split": "test", "date": "2025-11-21"}))
     monkeypatch.setattr(reports, "HISTORY_PATH", history)
+    monkeypatch.setattr(reports, "HEAD_HISTORY_PATH", tmp_path / "head_history.csv")
     monkeypatch.setattr(reports, "METRICS_PATH", metrics)
     app = open_page(PAGES[2])
     assert not app.exception
     assert len(app.get("arrow_vega_lite_chart")) == 3, "loss, learning rate and validation scores are charts"
+    assert "Head retrained on the frozen convolutions" not in texts(app.subheader), "not without head_history.csv"
+
+    (tmp_path / "head_history.csv").write_text(
+        "epoch,loss,val_loss,val_wer,val_cer,val_grid_wer,val_letter_accuracy,seconds\n"
+        "1,20.0,11.9,0.31,0.15,0.24,0.13,32\n2,15.0,11.5,0.28,0.13,0.21,0.2,30\n"
+    )
+    app = open_page(PAGES[2])
+    assert not app.exception
+    assert len(app.get("arrow_vega_lite_chart")) == 4
+    assert "Head retrained on the frozen convolutions" in texts(app.subheader)
+    assert "2 epochs from `models/head_history.csv`" in texts(app.caption)
     scores = app.dataframe[0].value.set_index("decoder")
     assert scores.loc["grid", "wer"] == pytest.approx(12.5)
     assert "Measured on the 'test' clips (90 clips)" in texts(app.caption)

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import pytest
 
+from lipnet_core.history import HEAD_HISTORY, HEAD_RECIPE
 from lipnet_core.model_card import (
-    augmentation_description, reading_summary, schedule_description, status_line, weights_line, word_accuracy,
-    write_model_card,
+    augmentation_description, head_line, head_minutes, reading_summary, schedule_description, status_line,
+    weights_line, word_accuracy, write_model_card,
 )
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -57,8 +58,9 @@ def test_schedule_description_names_a_warm_restart():
 
 def test_committed_model_card_is_what_the_writer_makes_of_the_committed_files(tmp_path):
     """The card must never drift from the weights' history, metrics and status: regenerate it and compare."""
-    for name in ("recipe.json", "state.json", "split.json", "history.csv", "metrics.json"):
-        shutil.copy(MODELS / name, tmp_path / name)
+    for name in ("recipe.json", "state.json", "split.json", "history.csv", "metrics.json", HEAD_RECIPE, HEAD_HISTORY):
+        if (MODELS / name).exists() or name not in (HEAD_RECIPE, HEAD_HISTORY):
+            shutil.copy(MODELS / name, tmp_path / name)
     write_model_card(tmp_path)
     assert (tmp_path / "MODEL_CARD.md").read_text() == (MODELS / "MODEL_CARD.md").read_text()
 
@@ -90,3 +92,21 @@ def test_the_weights_line_names_the_published_epoch_and_a_better_validation_loss
     kept = weights_line(history, published_epoch=2)
     assert "from epoch 2 of 4 trained (val_loss 11.200," in kept
     assert kept.endswith("epoch 4, with a lower validation loss (11.000), did not replace it (see the notes).")
+
+
+def test_the_head_line_describes_the_stage_and_the_epoch_it_kept():
+    recipe = {"mixed_precision": True, "flip": True, "train_clips": 765, "learning_rate": 1e-4, "batch_size": 16,
+              "feature_dropout": 0.3, "letter_weight": 3.0, "feature_seconds": 180.0}
+    history = [{"epoch": str(epoch), "val_wer": wer, "val_cer": "0.12", "val_grid_wer": grid,
+                "val_letter_accuracy": "0.3", "seconds": "30"}
+               for epoch, wer, grid in ((1, "0.3", "0.2"), (2, "0.25", "0.19"), (3, "0.25", "0.18"), (4, "0.26", "0.1"))]
+    line = head_line(recipe, history)
+    assert "trained 4 epochs on the frozen convolutional features" in line
+    assert "(computed once, in mixed bfloat16), on the 765 training clips, each also mirrored" in line
+    assert "loss CTC + 3 × −log(the letter's mean probability over its aligned frames)" in line
+    assert line.endswith("kept epoch 3, the lowest validation greedy WER (25.0%, CER 12.0%; grid-decoder WER 18.0%,"
+                         " letter right in 30% of validation clips).")
+    assert head_minutes(recipe, history) == 5.0
+    training_history = [{"epoch": "1", "val_loss": "11.0", "val_wer": "0.3", "val_cer": "0.15"}]
+    assert weights_line(training_history, head_retrained=True).startswith(
+        "- **Weights**: `lipnet.weights.h5` (model variables only), the convolutions of epoch 1 of 1 trained")
