@@ -28,7 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="WER / CER / sentence accuracy over clips with alignments")
     evaluate.add_argument("--data-dir", help="GRID data directory (default $LIPNET_DATA_DIR or ./data)")
     evaluate.add_argument("--clips", help="a file of clip ids (one per line) or a split.json (its test clips)")
-    evaluate.add_argument("--split", default="test", help="which list of a split.json to evaluate (default test)")
+    evaluate.add_argument(
+        "--split",
+        help="which list of a split.json to evaluate (default test; alone, of the project's models/split.json)",
+    )
     evaluate.add_argument("--weights")
     evaluate.add_argument("--output", help="also write the metrics JSON to this file")
     evaluate.add_argument("--json", action="store_true")

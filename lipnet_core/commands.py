@@ -6,6 +6,8 @@ from pathlib import Path
 
 from lipnet_core.errors import DataDirError
 
+SPLIT_LISTS = ("train", "validation", "test")
+
 
 def predict(arguments) -> int:
     from lipnet_core.reader import LipReader
@@ -23,14 +25,18 @@ def predict(arguments) -> int:
 
 def _clips_to_evaluate(arguments):
     from lipnet_core.dataset import data_dir, list_clips, load_split
+    from lipnet_core.reports import SPLIT_PATH
 
     clips = list_clips(data_dir(arguments.data_dir))
-    if not arguments.clips:
+    if not arguments.clips and not arguments.split:
         return clips, f"every clip with an alignment in {data_dir(arguments.data_dir)}"
-    path = Path(arguments.clips)
+    path = Path(arguments.clips or SPLIT_PATH)
     if path.suffix == ".json":
-        wanted = load_split(path)[arguments.split]
-        description = f"the '{arguments.split}' clips of {path}"
+        which = arguments.split or "test"
+        if which not in SPLIT_LISTS:
+            raise DataDirError(f"There is no '{which}' list in a split: choose one of {', '.join(SPLIT_LISTS)}.")
+        wanted = load_split(path)[which]
+        description = f"the '{which}' clips of {path}"
     else:
         try:
             wanted = [line.strip() for line in path.read_text().splitlines() if line.strip()]

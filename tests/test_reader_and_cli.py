@@ -101,6 +101,25 @@ def test_cli_errors_are_one_line_with_exit_code_2(random_weights, tmp_path, bad_
     assert "No GRID data" in capsys.readouterr().err
 
 
+def test_cli_evaluate_split_alone_reads_the_projects_split(grid_dir):
+    """`--split validation` without `--clips` must not quietly evaluate all 900 clips."""
+    from lipnet_core.cli import _parser
+    from lipnet_core.commands import _clips_to_evaluate
+    from lipnet_core.dataset import load_split
+    from lipnet_core.reports import SPLIT_PATH
+
+    def chosen(*extra):
+        arguments = _parser().parse_args(["evaluate", "--data-dir", str(grid_dir), *extra])
+        clips, description = _clips_to_evaluate(arguments)
+        return [clip.clip_id for clip in clips], description
+
+    validation, description = chosen("--split", "validation")
+    assert validation == load_split(SPLIT_PATH)["validation"] and "'validation' clips" in description
+    assert len(chosen()[0]) == 900
+    assert chosen("--clips", str(SPLIT_PATH))[0] == load_split(SPLIT_PATH)["test"]
+    assert main(["evaluate", "--data-dir", str(grid_dir), "--split", "holdout"]) == 2
+
+
 def test_cli_process_prints_only_the_error(random_weights, tmp_path):
     text = tmp_path / "text.mp4"
     text.write_text("not a video")
