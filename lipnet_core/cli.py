@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     head.add_argument("--weights", default="models/lipnet.weights.h5", help="the network whose convolutions are kept")
     head.add_argument("--split", default="models/split.json")
     head.add_argument("--out", required=True, help="directory for lipnet.weights.h5, head_history.csv, head_recipe.json")
-    head.add_argument("--epochs", type=int, help="default 25")
+    head.add_argument("--epochs", type=int, help="default 50")
     head.add_argument("--learning-rate", type=float, help="Adam's, constant (default 1e-4)")
     head.add_argument("--batch-size", type=int, help="default 16")
     head.add_argument("--feature-dropout", type=float, help="dropout on the frozen features (default 0.3)")

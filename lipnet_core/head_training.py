@@ -43,7 +43,7 @@ HEAD_WEIGHTS = "lipnet.weights.h5"
 
 @dataclass(frozen=True)
 class HeadRecipe:
-    epochs: int = 25
+    epochs: int = 50
     learning_rate: float = 1e-4
     batch_size: int = 16
     feature_dropout: float = 0.3  # on the frozen features, before the first BiLSTM
