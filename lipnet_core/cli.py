@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         help="compute the features in mixed bfloat16 (default on; the head trains in float32)",
     )
     head.add_argument("--seed", type=int, help="default 0")
+    head.add_argument(
+        "--augmented-views", type=int,
+        help="extra views of the training clips, stretched in time, shifted and maybe mirrored (default 0)",
+    )
+    head.add_argument("--stretch", type=float, help="augmented views stretch the speech 1 ± up to this (default 0.1)")
+    head.add_argument("--shift-pixels", type=int, help="and shift the crop by up to this many pixels (default 2)")
 
     pack = commands.add_parser("pack", help="write the compact (H.264) training pack that travels to a GPU machine")
     pack.add_argument("--data-dir")

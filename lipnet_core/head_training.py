@@ -7,14 +7,15 @@ character little weight against the sentence's other 25 or so; the extra term is
 letter character's mean probability over the frames the alignment gives the letter.
 
 Only the two BiLSTMs and the softmax train, so the convolutional features of every training clip (and its mirror
-image) are computed once and an epoch costs seconds on a CPU instead of the full network's twenty minutes. The run
-keeps the epoch with the lowest validation greedy WER (then grid-decoder WER) and writes the whole network, the given
-convolutions and that head, as inference weights.
+image, and any augmented views: speech stretched in time, crop shifted) are computed once and an epoch costs seconds
+on a CPU instead of the full network's twenty minutes. Each step takes each clip from one of its views at random.
+The run keeps the epoch with the lowest validation greedy WER (then grid-decoder WER) and writes the whole network,
+the given convolutions and that head, as inference weights.
 """
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import keras
@@ -30,7 +31,7 @@ from lipnet_core.losses import ctc_loss
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.normalise import normalise_clip
-from lipnet_core.training_data import MAX_LABEL_LENGTH, pad_labels, word_segments
+from lipnet_core.training_data import MAX_LABEL_LENGTH, pad_labels, shift_frames, stretched_speech, word_segments
 from lipnet_core.vocabulary import text_to_ids
 from lipnet_core.weights import load_weights
 
@@ -51,6 +52,9 @@ class HeadRecipe:
     flip: bool = True  # each training step takes a clip's features or its mirror image's, at random
     mixed_precision: bool = True  # for computing the features only; the head trains in float32
     seed: int = 0
+    augmented_views: int = 0  # extra views of the training clips: each clip stretched, shifted, maybe mirrored
+    stretch: float = 0.1  # an augmented view plays a clip's speech 1 ± up to this many times as long
+    shift_pixels: int = 2  # and moves its crop by up to this many pixels each way
 
 
 def letter_targets(clips) -> np.ndarray:
@@ -99,27 +103,55 @@ def ctc_and_letter_loss(letter_weight: float):
     return loss
 
 
-def clip_features(network: keras.Model, clips, mirrored: bool) -> np.ndarray:
-    """(N, 75, 6375) float16: each clip's convolutional features (short clips padded with their last frame)."""
+def clip_features(network: keras.Model, model_inputs) -> np.ndarray:
+    """(N, 75, 6375) float16: the convolutional features of each (T, 46, 140, 1) model input (short ones padded with
+    their last frame)."""
     feature_model = keras.Model(network.inputs, network.get_layer(FEATURE_LAYER).output)
     compiled_steps, features = {}, []
-    for clip in clips:
-        model_input = normalise_clip(clip.mouth_frames)
-        batch = (model_input[:, :, ::-1] if mirrored else model_input)[np.newaxis]
+    for model_input in model_inputs:
+        batch = model_input[np.newaxis]
         use_compiled_step_for(feature_model, "predict", batch.shape, compiled_steps)
         per_frame = np.asarray(feature_model.predict_on_batch(batch), dtype=np.float16)[0][:GRID_FRAMES]
         features.append(np.pad(per_frame, ((0, GRID_FRAMES - len(per_frame)), (0, 0)), mode="edge"))
     return np.stack(features)
 
 
-def features_of(weights_path, clip_lists, mixed_precision: bool) -> list[np.ndarray]:
-    """:func:`clip_features` of each (clips, mirrored) in ``clip_lists``, from one network built in the precision
-    asked for (the global policy is float32 again afterwards)."""
+def clip_view(clips, mirrored: bool):
+    """The clips' model inputs, each mirrored left to right or not, one at a time."""
+    for clip in clips:
+        model_input = normalise_clip(clip.mouth_frames)
+        yield model_input[:, :, ::-1] if mirrored else model_input
+
+
+def augmented_clips(clips, recipe: HeadRecipe, rng: np.random.Generator) -> tuple[list, list]:
+    """One augmented view of the clips: each clip's speech stretched by a factor drawn from 1 ± ``recipe.stretch``,
+    its crop shifted by up to ``recipe.shift_pixels`` each way and mirrored half the time, all drawn here from
+    ``rng``. Returns the clips with their new word spans (for the targets) and the model inputs' recipes."""
+    views, transforms = [], []
+    for clip in clips:
+        factor = rng.uniform(1 - recipe.stretch, 1 + recipe.stretch)
+        rows, columns = rng.integers(-recipe.shift_pixels, recipe.shift_pixels + 1, 2)
+        sources, spans = stretched_speech(len(clip.mouth_frames), clip.word_spans, factor)
+        views.append(replace(clip, word_spans=spans))
+        transforms.append((clip, sources, int(rows), int(columns), bool(rng.random() < 0.5)))
+    return views, transforms
+
+
+def augmented_inputs(transforms):
+    """The model inputs of :func:`augmented_clips`'s transforms, one at a time."""
+    for clip, sources, rows, columns, mirrored in transforms:
+        model_input = shift_frames(normalise_clip(clip.mouth_frames[sources]), rows, columns)
+        yield model_input[:, :, ::-1] if mirrored else model_input
+
+
+def features_of(weights_path, input_views, mixed_precision: bool) -> list[np.ndarray]:
+    """:func:`clip_features` of each iterable of model inputs in ``input_views``, from one network built in the
+    precision asked for (the global policy is float32 again afterwards)."""
     keras.mixed_precision.set_global_policy("mixed_bfloat16" if mixed_precision else "float32")
     try:
         network = build_model(None)
         load_weights(network, weights_path)
-        return [clip_features(network, clips, mirrored) for clips, mirrored in clip_lists]
+        return [clip_features(network, model_inputs) for model_inputs in input_views]
     finally:
         keras.mixed_precision.set_global_policy("float32")
 
@@ -163,13 +195,21 @@ def retrain_head(pack, split: dict, weights_path, out_dir, recipe: HeadRecipe, l
     rng = np.random.default_rng(recipe.seed)
     train_clips = [pack[clip_id] for clip_id in split["train"] if clip_id in pack]
     validation_clips = [pack[clip_id] for clip_id in split["validation"] if clip_id in pack]
-    train_targets, validation_targets = head_targets(train_clips), head_targets(validation_clips)
+    validation_targets = head_targets(validation_clips)
     started = time.time()
-    views = [(train_clips, False)] + ([(train_clips, True)] if recipe.flip else []) + [(validation_clips, False)]
-    *train_views, validation_features = features_of(weights_path, views, recipe.mixed_precision)
+    views = [(train_clips, clip_view(train_clips, False))] + ([(train_clips, clip_view(train_clips, True))]
+                                                               if recipe.flip else [])
+    augmentation_rng = np.random.default_rng([recipe.seed, 1])  # apart from ``rng``, so the epochs draw as without
+    for _ in range(recipe.augmented_views):
+        view_clips, transforms = augmented_clips(train_clips, recipe, augmentation_rng)
+        views.append((view_clips, augmented_inputs(transforms)))
+    *train_views, validation_features = features_of(
+        weights_path, [inputs for _, inputs in views] + [clip_view(validation_clips, False)], recipe.mixed_precision)
     train_features = np.stack(train_views)
+    train_targets = np.stack([head_targets(view_clips) for view_clips, _ in views])  # (views, clips, 51)
     feature_seconds = time.time() - started
-    log(f"features of {len(train_clips)} training clips{' (and mirrored)' if recipe.flip else ''} and "
+    log(f"features of {len(train_clips)} training clips{' (and mirrored)' if recipe.flip else ''}"
+        f"{f' in {recipe.augmented_views} augmented views more' if recipe.augmented_views else ''} and "
         f"{len(validation_clips)} validation clips in {feature_seconds:.0f} s")
 
     network = build_model(None)
@@ -188,7 +228,7 @@ def retrain_head(pack, split: dict, weights_path, out_dir, recipe: HeadRecipe, l
             rows = order[first : first + recipe.batch_size]
             views_taken = rng.integers(0, len(train_features), len(rows))
             batch = train_features[views_taken, rows].astype(np.float32)
-            losses.append(float(head.train_on_batch(batch, train_targets[rows])))
+            losses.append(float(head.train_on_batch(batch, train_targets[views_taken, rows])))
         row = {"epoch": epoch, "loss": float(np.mean(losses)),
                **validation_row(head, validation_features, validation_clips, validation_targets),
                "seconds": time.time() - started}

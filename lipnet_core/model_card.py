@@ -107,6 +107,12 @@ def head_line(head_recipe: dict, head_history: list[dict]) -> str:
     kept = min(head_history, key=selection_key)
     features = "in mixed bfloat16" if head_recipe["mixed_precision"] else "in float32"
     mirrored = ", each also mirrored" if head_recipe["flip"] else ""
+    if head_recipe.get("augmented_views"):
+        mirrored += (
+            f", and in {head_recipe['augmented_views']} augmented views (each clip's speech stretched by up to"
+            f" ±{head_recipe['stretch']:.0%}, its crop shifted by up to {head_recipe['shift_pixels']} pixels, mirrored"
+            " half the time)"
+        )
     return (
         f"- **Head retrained** (`python -m lipnet_core retrain-head`): the two BiLSTMs and the softmax trained"
         f" {len(head_history)} epochs on the frozen convolutional features of that epoch (computed once, {features}),"

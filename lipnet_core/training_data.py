@@ -81,6 +81,25 @@ def jittered_frame_indices(num_frames: int, probability: float, rng: np.random.G
     return np.repeat(np.arange(num_frames), repeats)
 
 
+def stretched_speech(num_frames: int, word_spans, factor: float) -> tuple[np.ndarray, tuple]:
+    """The speech of a ``num_frames`` clip played ``factor`` times as long (speed perturbation), about its centre and
+    kept inside the clip (``factor`` is capped so that it fits). Returns which source frame each output frame shows
+    ((num_frames,) int, nearest frame, non-decreasing) and the words' spans in the output frames."""
+    start, end = word_spans[0][0], word_spans[-1][1]
+    factor = min(factor, num_frames / max(end - start, 1))
+    centre = (start + end) / 2
+
+    def placed(frame: float) -> float:
+        return centre + (frame - centre) * factor
+
+    offset = max(0.0, -placed(start)) + min(0.0, num_frames - placed(end))
+    sources = np.rint(centre + (np.arange(num_frames) - offset - centre) / factor)
+    spans = tuple(
+        tuple(int(np.clip(round(placed(frame) + offset), 0, num_frames)) for frame in span) for span in word_spans
+    )
+    return np.clip(sources, 0, num_frames - 1).astype(int), spans
+
+
 def word_segments(word_spans) -> list[tuple[int, int]]:
     """Each word's frames (start, end exclusive) cut so that no two overlap: the alignment's frame rounding can give
     a word its neighbour's first frame."""

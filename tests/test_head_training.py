@@ -7,7 +7,8 @@ import pytest
 
 from lipnet_core.cli import main
 from lipnet_core.head_training import (
-    HEAD_LAYERS, HEAD_WEIGHTS, HeadRecipe, ctc_and_letter_loss, head_targets, letter_loss, letter_targets, retrain_head,
+    HEAD_LAYERS, HEAD_WEIGHTS, LETTER_POSITION, HeadRecipe, augmented_clips, augmented_inputs, ctc_and_letter_loss,
+    head_targets, letter_loss, letter_targets, retrain_head,
 )
 from lipnet_core.history import HEAD_HISTORY, HEAD_RECIPE, read_history, selection_key
 from lipnet_core.losses import ctc_loss
@@ -85,6 +86,29 @@ def test_retrain_head_trains_only_the_head_and_keeps_the_best_validation_epoch(t
         assert same == (layer.name not in HEAD_LAYERS or not layer.get_weights()), layer.name
 
 
+def test_augmented_views_stretch_the_letter_targets_and_train_on_every_view(tmp_path):
+    pack = {f"c{i}": six_word_clip(f"c{i}", sentence, seed=i)
+            for i, sentence in enumerate(["bin blue at f two now", "set red by z nine again", "lay green in a one soon"])}
+    recipe = HeadRecipe(stretch=0.3, shift_pixels=2)
+    views, transforms = augmented_clips([pack["c0"], pack["c1"]], recipe, np.random.default_rng(0))
+    for view, (clip, sources, rows, columns, mirrored) in zip(views, transforms):
+        assert view.sentence == clip.sentence and view.word_spans != SPANS
+        assert len(sources) == len(clip.mouth_frames) and abs(rows) <= 2 and abs(columns) <= 2
+        start, end = view.word_spans[LETTER_POSITION]
+        assert letter_targets([view])[0, :2].tolist() == [start, min(end, view.word_spans[4][0])]
+    model_inputs = list(augmented_inputs(transforms))
+    assert [model_input.shape for model_input in model_inputs] == [(40, 46, 140, 1)] * 2
+
+    start_weights = tmp_path / "start.weights.h5"
+    build_model(None).save_weights(start_weights)
+    split = {"train": ["c0", "c1"], "validation": ["c2"], "test": []}
+    recipe = HeadRecipe(epochs=2, learning_rate=1e-3, batch_size=2, mixed_precision=False, augmented_views=2)
+    lines = []
+    retrain_head(pack, split, start_weights, tmp_path / "out", recipe, log=lines.append)
+    assert "in 2 augmented views more" in lines[0]
+    assert json.loads((tmp_path / "out" / HEAD_RECIPE).read_text())["augmented_views"] == 2
+
+
 def test_the_retrain_head_command_passes_its_options_as_the_recipe(tmp_path, monkeypatch):
     from lipnet_core import head_training, training
 
@@ -95,8 +119,10 @@ def test_the_retrain_head_command_passes_its_options_as_the_recipe(tmp_path, mon
     split = tmp_path / "split.json"
     split.write_text(json.dumps({"train": [], "validation": [], "test": []}))
     arguments = ["retrain-head", "--data-dir", str(tmp_path), "--split", str(split), "--out", str(tmp_path / "o"),
-                 "--weights", "w.h5", "--letter-weight", "0", "--epochs", "4", "--no-flip"]
+                 "--weights", "w.h5", "--letter-weight", "0", "--epochs", "4", "--no-flip", "--augmented-views", "3",
+                 "--stretch", "0.2", "--shift-pixels", "1"]
     assert main(arguments) == 0
-    assert calls["recipe"] == HeadRecipe(epochs=4, letter_weight=0.0, flip=False)
+    assert calls["recipe"] == HeadRecipe(epochs=4, letter_weight=0.0, flip=False, augmented_views=3, stretch=0.2,
+                                         shift_pixels=1)
     assert calls["pack"] == {"pack": str(tmp_path / "o" / "cache" / "training_pack.npz")}
     assert calls["weights"] == "w.h5"

@@ -107,6 +107,9 @@ def test_the_head_line_describes_the_stage_and_the_epoch_it_kept():
     assert line.endswith("kept epoch 3, the lowest validation greedy WER (25.0%, CER 12.0%; grid-decoder WER 18.0%,"
                          " letter right in 30% of validation clips).")
     assert head_minutes(recipe, history) == 5.0
+    augmented = head_line({**recipe, "augmented_views": 3, "stretch": 0.1, "shift_pixels": 2}, history)
+    assert ("on the 765 training clips, each also mirrored, and in 3 augmented views (each clip's speech stretched by"
+            " up to ±10%, its crop shifted by up to 2 pixels, mirrored half the time); Adam") in augmented
     training_history = [{"epoch": "1", "val_loss": "11.0", "val_wer": "0.3", "val_cer": "0.15"}]
     assert weights_line(training_history, head_retrained=True).startswith(
         "- **Weights**: `lipnet.weights.h5` (model variables only), the convolutions of epoch 1 of 1 trained")

@@ -17,7 +17,7 @@ from lipnet_core.training import (
 from lipnet_core.errors import LipNetError
 from lipnet_core.training_data import (
     WINDOW_LENGTHS, WORD_WINDOW_LENGTHS, TrainingBatches, jittered_frame_indices, pad_with_edges, shift_frames,
-    splice_words,
+    splice_words, stretched_speech,
 )
 from lipnet_core.training_pack import PackedClip, build_training_pack, load_training_pack
 from lipnet_core.vocabulary import ids_to_text
@@ -127,6 +127,21 @@ def test_frame_jitter_drops_and_repeats_frames_in_order():
     counts = np.bincount(indices, minlength=2000)
     assert np.all(np.diff(indices) >= 0) and set(counts) == {0, 1, 2}
     assert 0.07 < np.mean(counts == 0) < 0.13 and 0.07 < np.mean(counts == 2) < 0.13  # each about 0.1
+
+
+def test_stretched_speech_plays_the_words_slower_or_faster_inside_the_clip():
+    spans = ((10, 20), (20, 30), (30, 60))
+    sources, same = stretched_speech(75, spans, 1.0)
+    np.testing.assert_array_equal(sources, np.arange(75))
+    assert same == spans
+    sources, slower = stretched_speech(75, spans, 1.2)
+    assert slower == ((5, 17), (17, 29), (29, 65))  # 20% longer about the speech's centre, frame 35
+    assert sources[5] == 10 and sources[17] == 20 and sources[29] == 30 and np.all(np.diff(sources) >= 0)
+    sources, faster = stretched_speech(75, spans, 0.8)
+    assert faster == ((15, 23), (23, 31), (31, 55)) and sources[15] == 10 and sources[31] == 30
+    assert np.all(sources[:8] == 0)  # before the speech the first frame stands still
+    sources, capped = stretched_speech(75, spans, 2.0)  # 100 frames of speech cannot fit: capped at 75 / 50
+    assert capped == ((0, 15), (15, 30), (30, 75)) and sources[0] == 10 and sources[-1] <= 59
 
 
 def test_shift_frames_moves_the_picture_and_fills_the_edge():
