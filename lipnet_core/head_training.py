@@ -31,7 +31,9 @@ from lipnet_core.losses import ctc_loss
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.normalise import normalise_clip
-from lipnet_core.training_data import MAX_LABEL_LENGTH, pad_labels, shift_frames, stretched_speech, word_segments
+from lipnet_core.training_data import (
+    MAX_LABEL_LENGTH, mirrored_if, pad_labels, shift_frames, stretched_speech, word_segments,
+)
 from lipnet_core.vocabulary import text_to_ids
 from lipnet_core.weights import load_weights
 
@@ -119,8 +121,7 @@ def clip_features(network: keras.Model, model_inputs) -> np.ndarray:
 def clip_view(clips, mirrored: bool):
     """The clips' model inputs, each mirrored left to right or not, one at a time."""
     for clip in clips:
-        model_input = normalise_clip(clip.mouth_frames)
-        yield model_input[:, :, ::-1] if mirrored else model_input
+        yield mirrored_if(normalise_clip(clip.mouth_frames), mirrored)
 
 
 def augmented_clips(clips, recipe: HeadRecipe, rng: np.random.Generator) -> tuple[list, list]:
@@ -140,8 +141,7 @@ def augmented_clips(clips, recipe: HeadRecipe, rng: np.random.Generator) -> tupl
 def augmented_inputs(transforms):
     """The model inputs of :func:`augmented_clips`'s transforms, one at a time."""
     for clip, sources, rows, columns, mirrored in transforms:
-        model_input = shift_frames(normalise_clip(clip.mouth_frames[sources]), rows, columns)
-        yield model_input[:, :, ::-1] if mirrored else model_input
+        yield mirrored_if(shift_frames(normalise_clip(clip.mouth_frames[sources]), rows, columns), mirrored)
 
 
 def features_of(weights_path, input_views, mixed_precision: bool) -> list[np.ndarray]:

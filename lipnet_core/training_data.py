@@ -128,6 +128,11 @@ def splice_words(model_input: np.ndarray, word_spans, replacements: dict) -> tup
     return np.concatenate(pieces), tuple(spans)
 
 
+def mirrored_if(model_input: np.ndarray, mirrored: bool) -> np.ndarray:
+    """(T, H, W, 1) → the same, flipped left to right when ``mirrored``."""
+    return model_input[:, :, ::-1] if mirrored else model_input
+
+
 def shift_frames(model_input: np.ndarray, rows: int, columns: int) -> np.ndarray:
     """(T, H, W, 1) → the same shape with the picture moved down by ``rows`` and right by ``columns`` pixels (negative
     moves up / left); the edge pixels fill the strip that is uncovered."""
@@ -270,7 +275,7 @@ class TrainingBatches(keras.utils.PyDataset):
     def _moved(self, model_input, rng):
         """Mirrored (half the time) and shifted, as the recipe asks."""
         if self.flip and rng.random() < 0.5:
-            model_input = model_input[:, :, ::-1]
+            model_input = mirrored_if(model_input, True)
         if self.shift_pixels:
             rows, columns = rng.integers(-self.shift_pixels, self.shift_pixels + 1, size=2)
             model_input = shift_frames(model_input, int(rows), int(columns))
