@@ -4,10 +4,11 @@ import random
 
 import streamlit as st
 
-from lipnet_core.classroom import held_out_ids, random_grid_sentence, weights_choice
 from lipnet_core.dataset import data_dir, list_clips
+from lipnet_core.demo.views import held_out_ids, weights_choice
 from lipnet_core.errors import LipNetError
-from lipnet_core.reports import SPLIT_PATH
+from lipnet_core.grid_sentences import random_grid_sentence
+from lipnet_core.paths import SPLIT_PATH
 
 st.set_page_config(page_title="LipNet: reading lips", page_icon=":material/record_voice_over:", layout="wide")
 

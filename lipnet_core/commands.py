@@ -25,7 +25,7 @@ def predict(arguments) -> int:
 
 def _clips_to_evaluate(arguments):
     from lipnet_core.dataset import data_dir, list_clips, load_split
-    from lipnet_core.reports import SPLIT_PATH
+    from lipnet_core.paths import SPLIT_PATH
 
     clips = list_clips(data_dir(arguments.data_dir))
     if not arguments.clips and not arguments.split:
@@ -102,18 +102,4 @@ def download(arguments) -> int:
 
     destination = fetch(arguments.what, arguments.to)
     print(f"{arguments.what} is in {destination}")
-    return 0
-
-
-def pack(arguments) -> int:
-    from lipnet_core.compact_pack import compare_packs, read_compact_pack, write_compact_pack
-    from lipnet_core.dataset import data_dir
-    from lipnet_core.training import load_pack
-
-    original = load_pack(data_dir(arguments.data_dir), arguments.npz)
-    directory = write_compact_pack(original, arguments.out, crf=arguments.crf, parts=arguments.parts)
-    difference = compare_packs(original, read_compact_pack(directory))
-    size = sum(path.stat().st_size for path in Path(directory).iterdir()) / 2**20
-    print(f"{len(original)} clips in {directory} ({size:.1f} MiB); largest difference {difference['max_grey']} grey "
-          f"levels (mean {difference['mean_grey']:.3f}), {difference['max_input']:.4f} in normalised input")
     return 0

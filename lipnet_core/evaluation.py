@@ -2,31 +2,13 @@
 accuracy per decoder, with every clip's reading kept so the figures can be checked."""
 
 import datetime
-import hashlib
 from pathlib import Path
 
 from lipnet_core.alignments import load_alignment
 from lipnet_core.dataset import GridClip
 from lipnet_core.decoding import DECODERS
 from lipnet_core.metrics import corpus_scores
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def display_path(path: Path) -> str:
-    """The path relative to the project when it lies inside it (so committed metrics name ``models/...``)."""
-    from lipnet_core.weights import PROJECT_ROOT
-
-    try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+from lipnet_core.paths import display_path, file_sha256
 
 
 def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=None, described_as: str = "") -> dict:

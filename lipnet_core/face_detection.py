@@ -23,8 +23,8 @@ import threading
 import cv2
 import numpy as np
 
+from lipnet_core.crop_box import MOUTH_HEIGHT, MOUTH_WIDTH, CropBox
 from lipnet_core.errors import ClipError, FaceNotFoundError
-from lipnet_core.mouth_crop import MOUTH_HEIGHT, MOUTH_WIDTH, CropBox
 
 # Fitted 2026-11-21 on 45 GRID s1 clips (every 20th of the 900 sorted names, from the first), 10 evenly spaced
 # frames each, from each clip's median mouth: width by least squares on (140 px, mouth width), offsets as the mean

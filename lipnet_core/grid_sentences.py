@@ -4,6 +4,8 @@ Kept apart from the grammar decoder (:mod:`lipnet_core.grammar`), which loads Ke
 name the slots and check sentences without it.
 """
 
+import random
+
 GRID_GRAMMAR = (
     ("bin", "lay", "place", "set"),  # command
     ("blue", "green", "red", "white"),  # colour
@@ -13,9 +15,16 @@ GRID_GRAMMAR = (
     ("again", "now", "please", "soon"),  # adverb
 )
 GRID_SLOT_NAMES = ("command", "colour", "preposition", "letter", "digit", "adverb")
+LETTER_POSITION = GRID_SLOT_NAMES.index("letter")
 
 
 def is_grid_sentence(text: str) -> bool:
     """True when ``text`` is exactly six GRID words, one per slot, separated by single spaces."""
     words = text.split(" ")
     return len(words) == len(GRID_GRAMMAR) and all(word in slot for word, slot in zip(words, GRID_GRAMMAR))
+
+
+def random_grid_sentence(seed: int | None = None) -> str:
+    """One of GRID's 64,000 sentences, a word drawn from each of the six slots (command … adverb)."""
+    chooser = random.Random(seed)
+    return " ".join(chooser.choice(slot) for slot in GRID_GRAMMAR)

@@ -72,3 +72,17 @@ def corpus_scores(references: Sequence[str], hypotheses: Sequence[str]) -> dict:
         "sentence_accuracy": exact / max(1, len(references)),
         "clips": len(references),
     }
+
+
+def grid_words_right(truth: str, reading: str) -> list[bool]:
+    """For each word of the truth (a GRID sentence: command … adverb), whether the reading has it right, by
+    :func:`matched_words`. The one "is this GRID word right" used by evaluation, the pages, training and the card."""
+    return matched_words(truth.split(), reading.split())
+
+
+def slot_accuracy(truths: Sequence[str], readings: Sequence[str]) -> list[float]:
+    """Per word position of six-word truths, the share of readings that have that word right."""
+    if len(truths) != len(readings) or not truths:
+        raise ValueError("slot_accuracy needs as many readings as truths, at least one")
+    right = [grid_words_right(truth, reading) for truth, reading in zip(truths, readings)]
+    return [sum(row[position] for row in right) / len(right) for position in range(len(right[0]))]

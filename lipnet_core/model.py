@@ -7,7 +7,7 @@ builds the same weights for any length (the convolutions and LSTMs are length-ag
 import keras
 from keras import layers
 
-from lipnet_core.mouth_crop import MOUTH_HEIGHT, MOUTH_WIDTH
+from lipnet_core.crop_box import MOUTH_HEIGHT, MOUTH_WIDTH
 from lipnet_core.vocabulary import NUM_CLASSES
 
 GRID_NUM_FRAMES = 75
@@ -39,17 +39,6 @@ def build_model(num_frames: int | None = GRID_NUM_FRAMES) -> keras.Sequential:
         layers.Dense(NUM_CLASSES, kernel_initializer="he_normal", activation="softmax", dtype="float32", name="dense")
     )
     return model
-
-
-def set_dropout(model: keras.Model, rate: float) -> None:
-    """Give every Dropout layer of ``model`` this rate (before its training step is compiled, which reads it).
-
-    The rate changes only training (dropout has no weights and is off at inference), so weights trained at another
-    rate load into the reference model unchanged.
-    """
-    for layer in model.layers:
-        if isinstance(layer, layers.Dropout):
-            layer.rate = rate
 
 
 def layer_table(model: keras.Model) -> list[dict]:

@@ -1,13 +1,33 @@
-"""Clip file → network input, chaining the stages: read → grayscale → mouth window → normalise."""
+"""Clip → network input, the one chain: read → place the mouth window → grayscale crop → normalise.
+
+Two ways to place the window (:func:`locate_mouth`):
+
+* ``grid``: the reference's fixed rectangle, rows 190:236 and cols 80:220 of a 288×360 GRID frame;
+* ``detected``: a face detector finds the mouth and the window is placed with the GRID crop's geometry
+  relative to the mouth (see :mod:`lipnet_core.face_detection`);
+* ``auto`` picks ``grid`` for 288×360 frames and ``detected`` otherwise.
+"""
 
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from lipnet_core.mouth_crop import MouthLocation, crop_mouth, locate_mouth
+from lipnet_core.crop_box import GRID_BOX, GRID_FRAME_SIZE, CropBox
+from lipnet_core.errors import ClipError
+from lipnet_core.mouth_crop import crop_mouth
 from lipnet_core.normalise import normalise_clip
 from lipnet_core.video import Clip, read_clip, to_grayscale
+
+CROP_MODES = ("auto", "grid", "detected")
+
+
+@dataclass(frozen=True)
+class MouthLocation:
+    """Where the mouth window is, and which method placed it (``grid`` or ``detected``)."""
+
+    mode: str
+    box: CropBox
 
 
 @dataclass(frozen=True)
@@ -16,6 +36,31 @@ class PreparedClip:
     location: MouthLocation
     mouth_frames: np.ndarray  # T x 46 x 140, uint8
     model_input: np.ndarray  # T x 46 x 140 x 1, float32, zero mean / unit std
+
+
+def choose_mode(frame_size: tuple[int, int], requested: str = "auto") -> str:
+    """Resolve ``auto`` to ``grid`` for GRID-sized frames, else ``detected``."""
+    if requested not in CROP_MODES:
+        raise ClipError(f"Unknown crop mode {requested!r}; use one of {', '.join(CROP_MODES)}.")
+    if requested != "auto":
+        return requested
+    return "grid" if tuple(frame_size) == GRID_FRAME_SIZE else "detected"
+
+
+def locate_mouth(frames_bgr: np.ndarray, requested: str = "auto") -> MouthLocation:
+    """Place the mouth window on a clip of (T, H, W, 3) uint8 BGR frames."""
+    mode = choose_mode(frames_bgr.shape[1:3], requested)
+    if mode == "grid":
+        height, width = frames_bgr.shape[1:3]
+        if height < GRID_BOX.bottom or width < GRID_BOX.right:
+            raise ClipError(
+                f"The grid crop needs frames of at least {GRID_BOX.bottom}×{GRID_BOX.right}; "
+                f"this clip is {height}×{width}: use the detected crop."
+            )
+        return MouthLocation(mode="grid", box=GRID_BOX)
+    from lipnet_core.face_detection import detect_mouth_box  # imported lazily: loads the detector's networks
+
+    return MouthLocation(mode="detected", box=detect_mouth_box(frames_bgr))
 
 
 def mouth_frames_of(clip: Clip, crop: str = "auto") -> tuple[MouthLocation, np.ndarray]:
@@ -28,7 +73,12 @@ def mouth_frames_of(clip: Clip, crop: str = "auto") -> tuple[MouthLocation, np.n
     return location, crop_mouth(to_grayscale(clip.frames), box)
 
 
-def prepare_clip(path: str | Path, crop: str = "auto") -> PreparedClip:
-    clip = read_clip(path)
+def prepare_frames(clip: Clip, crop: str = "auto") -> PreparedClip:
+    """A decoded clip made ready for the network: its mouth window, cut and normalised."""
     location, mouth_frames = mouth_frames_of(clip, crop)
     return PreparedClip(clip, location, mouth_frames, normalise_clip(mouth_frames))
+
+
+def prepare_clip(path: str | Path, crop: str = "auto") -> PreparedClip:
+    """:func:`prepare_frames` of the clip file at ``path``."""
+    return prepare_frames(read_clip(path), crop)

@@ -3,21 +3,21 @@
 Used by the command line, the evaluator and the app alike.
 """
 
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from lipnet_core.crop_box import CropBox
 from lipnet_core.decoding import DECODERS, Decoded, ctc_decode
 from lipnet_core.errors import ClipError
 from lipnet_core.model import build_model, use_compiled_step_for
-from lipnet_core.mouth_crop import CropBox
-from lipnet_core.normalise import normalise_clip
-from lipnet_core.preprocessing import mouth_frames_of
-from lipnet_core.video import SUPPORTED_SUFFIXES, read_clip
-from lipnet_core.weights import DEFAULT_WEIGHTS, configure_devices, load_weights
+from lipnet_core.paths import DEFAULT_WEIGHTS
+from lipnet_core.preprocessing import prepare_frames
+from lipnet_core.uploads import saved_upload
+from lipnet_core.video import read_clip
+from lipnet_core.weights import configure_devices, load_weights
 
 
 @dataclass
@@ -115,12 +115,11 @@ class LipReader:
         seconds["read"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        location, mouth_frames = mouth_frames_of(clip, crop)
-        model_input = normalise_clip(mouth_frames)
+        prepared = prepare_frames(clip, crop)
         seconds["crop"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        class_probabilities = self.probabilities(model_input)
+        class_probabilities = self.probabilities(prepared.model_input)
         seconds["model"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -134,10 +133,10 @@ class LipReader:
             decoder=decoder,
             decodings=decodings,
             class_probabilities=class_probabilities,
-            mouth_frames=mouth_frames,
-            model_input=model_input,
-            crop=location.mode,
-            box=location.box,
+            mouth_frames=prepared.mouth_frames,
+            model_input=prepared.model_input,
+            crop=prepared.location.mode,
+            box=prepared.location.box,
             frame_size=clip.frame_size,
             key_frame=clip.frames[len(clip.frames) // 2],
             seconds=seconds,
@@ -147,16 +146,5 @@ class LipReader:
     def read_bytes(self, data: bytes, filename: str, **options) -> Reading:
         """Read an uploaded clip. Only the name's extension is used (checked against a whitelist); the bytes go to
         a private temporary directory that is removed afterwards."""
-        suffix = upload_suffix(filename)
-        with tempfile.TemporaryDirectory(prefix="lipnet-upload-") as directory:
-            path = Path(directory) / f"upload{suffix}"
-            path.write_bytes(data)
+        with saved_upload(data, filename) as path:
             return self.read(path, **options)
-
-
-def upload_suffix(filename: str) -> str:
-    """The lower-case extension of an uploaded file's name, if it is a supported video type."""
-    suffix = Path(str(filename)).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise ClipError(f"'{suffix or filename}' files are not accepted; upload one of {', '.join(SUPPORTED_SUFFIXES)}.")
-    return suffix

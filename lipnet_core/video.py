@@ -14,6 +14,7 @@ from pathlib import Path
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
 import cv2  # noqa: E402
+import imageio_ffmpeg  # noqa: E402
 import numpy as np  # noqa: E402
 
 from lipnet_core.errors import ClipError  # noqa: E402
@@ -52,11 +53,24 @@ class Clip:
         return int(self.frames.shape[1]), int(self.frames.shape[2])
 
 
+def ffmpeg_executable() -> str:
+    """Path of the ffmpeg binary bundled with imageio-ffmpeg (no system ffmpeg is assumed)."""
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
 def to_grayscale(frames_bgr: np.ndarray) -> np.ndarray:
     """(T, H, W, 3) uint8 BGR → (T, H, W) uint8 luma, in one OpenCV call over the stacked frames."""
     num_frames, height, width, _ = frames_bgr.shape
     stacked = np.ascontiguousarray(frames_bgr).reshape(num_frames * height, width, 3)
     return cv2.cvtColor(stacked, cv2.COLOR_BGR2GRAY).reshape(num_frames, height, width)
+
+
+def check_size(num_bytes: int, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    """Refuse an empty file or one over ``max_bytes`` before anything tries to decode it."""
+    if num_bytes == 0:
+        raise ClipError("The file is empty (0 bytes); choose a video file.")
+    if num_bytes > max_bytes:
+        raise ClipError(f"The file is {num_bytes / 2**20:.0f} MB; clips up to {max_bytes / 2**20:.0f} MB are accepted.")
 
 
 def resample_indices(num_frames: int, source_fps: float, target_fps: float = TARGET_FPS) -> np.ndarray:
@@ -85,11 +99,7 @@ def read_clip(
     path = Path(path)
     if not path.is_file():
         raise ClipError(f"No clip at {path}.")
-    size = path.stat().st_size
-    if size == 0:
-        raise ClipError("The file is empty (0 bytes); choose a video file.")
-    if size > max_bytes:
-        raise ClipError(f"The file is {size / 2**20:.0f} MB; clips up to {max_bytes / 2**20:.0f} MB are accepted.")
+    check_size(path.stat().st_size, max_bytes)
     capture = cv2.VideoCapture(str(path))
     try:
         if not capture.isOpened():

@@ -9,9 +9,6 @@ import keras
 
 from lipnet_core.errors import WeightsError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_WEIGHTS = PROJECT_ROOT / "models" / "lipnet.weights.h5"
-
 
 def configure_devices() -> None:
     """Use a GPU when TensorFlow sees one, with memory growth on; otherwise run on the CPU without complaint."""

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from lipnet_core.classroom import data_path_dot
+from lipnet_core.demo.explain import data_path_dot
+from lipnet_core.demo.tables import model_overview
 from lipnet_core.model import GRID_NUM_FRAMES, build_model, layer_table
-from lipnet_core.reports import model_overview
 
 
 @st.cache_resource(show_spinner="Building the model…")

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from lipnet_core.errors import LipNetError
-from lipnet_core.reports import (
+from lipnet_core.demo.results import (
     comparison_table,
     footnote_sources,
     load_evaluation,
@@ -11,6 +10,7 @@ from lipnet_core.reports import (
     load_history,
     load_published_results,
 )
+from lipnet_core.errors import LipNetError
 
 PERCENT = st.column_config.NumberColumn(format="%.1f %%")
 

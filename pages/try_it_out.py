@@ -3,9 +3,11 @@
 import altair as alt
 import streamlit as st
 
-from lipnet_core.classroom import (
-    UPLOAD_TYPES,
-    best_path,
+from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
+from lipnet_core.demo.explain import best_path
+from lipnet_core.demo.results import load_evaluation
+from lipnet_core.demo.tables import clip_scores, probability_table
+from lipnet_core.demo.views import (
     clip_choices,
     held_out_ids,
     open_reader,
@@ -13,10 +15,10 @@ from lipnet_core.classroom import (
     view_upload,
     weights_choice,
 )
-from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
 from lipnet_core.errors import LipNetError
-from lipnet_core.mouth_crop import CROP_MODES
-from lipnet_core.reports import SPLIT_PATH, clip_scores, load_evaluation, probability_table
+from lipnet_core.paths import SPLIT_PATH
+from lipnet_core.preprocessing import CROP_MODES
+from lipnet_core.uploads import UPLOAD_TYPES
 from lipnet_core.vocabulary import class_labels
 
 

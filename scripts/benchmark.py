@@ -6,11 +6,8 @@ Prints the median of repeated runs for each stage on this machine. Nothing here 
 import argparse
 import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from lipnet_core.quiet import load_backend_quietly  # noqa: E402
@@ -85,8 +82,8 @@ def main():
             f" | reference per-frame TF loop {reference_seconds * 1000:.1f} ms | speed-up {reference_seconds / ours_seconds:.1f}×"
         )
 
+    from lipnet_core.demo.rendering import mouth_gif
     from lipnet_core.reader import LipReader
-    from lipnet_core.rendering import mouth_gif
 
     reader = LipReader(arguments.weights, allow_untrained=True)
     print(f"weights: {reader.weights_path or 'random (no trained weights found)'}")

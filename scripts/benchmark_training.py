@@ -12,9 +12,7 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -28,8 +26,8 @@ def seconds_per_step(precision: str, num_frames: int, steps: int) -> float:
     import numpy as np
 
     from lipnet_core.model import build_model
-    from lipnet_core.training import Recipe, compile_model
-    from lipnet_core.training_data import pad_labels
+    from lipnet_training.batches import pad_labels
+    from lipnet_training.fit import Recipe, compile_model
 
     keras.mixed_precision.set_global_policy(precision)
     model = build_model(num_frames=None)

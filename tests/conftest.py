@@ -21,6 +21,12 @@ def _grid_dir() -> Path | None:
 
 
 @pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The project's root folder (where ``app.py`` and ``models/`` are)."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
 def grid_dir() -> Path:
     """The GRID speaker-1 directory ($LIPNET_DATA_DIR, ./data or ../shared/grid)."""
     directory = _grid_dir()
@@ -54,6 +60,18 @@ def moving_pattern(num_frames=75, height=288, width=360, seed=0) -> np.ndarray:
     return frames
 
 
+@pytest.fixture(scope="session")
+def clip_writer():
+    """``write_clip(path, frames_bgr, fps=25.0, fourcc="mp4v")`` for tests that make their own frames."""
+    return write_clip
+
+
+@pytest.fixture(scope="session")
+def pattern_frames():
+    """``moving_pattern(num_frames, height, width, seed=0)``: (T, H, W, 3) uint8 frames that survive lossy codecs."""
+    return moving_pattern
+
+
 @pytest.fixture
 def synthetic_clip(tmp_path):
     """A factory: synthetic_clip(num_frames=75, fps=25, size=(288, 360), suffix='.mp4') → path."""
@@ -77,3 +95,12 @@ def bad_clip_files(tmp_path, synthetic_clip):
     truncated.write_bytes(whole[: len(whole) // 3])
     no_face = synthetic_clip(num_frames=50, size=(240, 320))
     return {"empty": empty, "text": text, "truncated": truncated, "no face": no_face}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark what a test needs, so ``-m "not grid_data"`` or ``-m "not browser"`` can leave it out."""
+    for item in items:
+        if "grid_dir" in item.fixturenames:
+            item.add_marker(pytest.mark.grid_data)
+        if item.path.name == "test_browser.py":
+            item.add_marker(pytest.mark.browser)

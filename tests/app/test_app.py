@@ -1,0 +1,350 @@
+"""Every page of the Streamlit app through ``AppTest``: with and without GRID data, with and without weights.
+
+The reading path is driven with random weights saved to a temporary file and passed through $LIPNET_WEIGHTS, so it
+is exercised whether or not ``models/lipnet.weights.h5`` exists yet.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lipnet_core import paths
+from lipnet_core.alignments import load_alignment
+from lipnet_core.paths import DEFAULT_WEIGHTS
+from lipnet_core.vocabulary import ids_to_text
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+PAGES = ("pages/about.py", "pages/architecture.py", "pages/metrics.py", "pages/try_it_out.py")
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def random_weights(tmp_path_factory):
+    """A LipNet weights file with random values: drives the reading path before any training has finished."""
+    from lipnet_core.model import build_model
+
+    path = tmp_path_factory.mktemp("weights") / "random.weights.h5"
+    build_model(None).save_weights(path)
+    return path
+
+
+@pytest.fixture
+def no_data_dir(tmp_path, monkeypatch):
+    empty = tmp_path / "empty-data"
+    empty.mkdir()
+    monkeypatch.setenv("LIPNET_DATA_DIR", str(empty))
+    monkeypatch.delenv("LIPNET_WEIGHTS", raising=False)
+    return empty
+
+
+@pytest.fixture
+def with_grid(grid_dir, monkeypatch):
+    monkeypatch.setenv("LIPNET_DATA_DIR", str(grid_dir))
+    monkeypatch.delenv("LIPNET_WEIGHTS", raising=False)
+    return grid_dir
+
+
+def open_page(page: str) -> AppTest:
+    """Run app.py once (it registers the pages with st.navigation), then switch to ``page``."""
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    assert not app.exception, app.exception
+    if page != PAGES[0]:
+        app.switch_page(page)
+        app.run()
+    return app
+
+
+def texts(elements) -> str:
+    return "\n".join(str(element.value) for element in elements)
+
+
+def page_text(app: AppTest) -> str:
+    return "\n".join(texts(kind) for kind in (app.markdown, app.info, app.warning, app.error, app.caption))
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_without_a_data_directory(no_data_dir, page):
+    app = open_page(page)
+    assert not app.exception, app.exception
+    assert app.title, "each page has a title"
+    assert "No GRID clips found" in texts(app.sidebar.caption)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_grid_data(with_grid, page):
+    app = open_page(page)
+    assert not app.exception, app.exception
+    assert "GRID clips: **" in texts(app.sidebar.markdown)
+    assert not app.error, texts(app.error)
+
+
+def test_about_page_explains_the_problem_the_corpus_and_the_limits(no_data_dir):
+    app = open_page(PAGES[0])
+    text = page_text(app)
+    for needed in ("accessibility", "noisy", "silent", "Spatiotemporal convolutions", "Bidirectional recurrent",
+                   "CTC", "blank", "bin blue at f two now", "Cooke", "120(5)", "CC BY 4.0", "speaker 1",
+                   "not free speech"):
+        assert needed in text, needed
+    assert "Reading lips with LipNet" == app.title[0].value
+
+
+def test_architecture_page_totals_come_from_the_live_model(no_data_dir):
+    app = open_page(PAGES[1])
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Parameters"] == "8,471,924"
+    assert metrics["Trainable parameters"] == "8,471,924"
+    assert metrics["Input per clip"] == "75 × 46 × 140 × 1"
+    assert metrics["Output per clip"] == "75 × 41"
+    layers = app.dataframe[0].value
+    assert len(layers) == 15
+    assert layers["parameters"].sum() == 8_471_924
+    assert list(layers["type"]).count("Conv3D") == 3 and list(layers["type"]).count("Bidirectional") == 2
+
+
+def test_metrics_page_says_when_nothing_is_committed(no_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "HISTORY_PATH", tmp_path / "history.csv")
+    monkeypatch.setattr(paths, "HEAD_HISTORY_PATH", tmp_path / "head_history.csv")
+    monkeypatch.setattr(paths, "METRICS_PATH", tmp_path / "metrics.json")
+    app = open_page(PAGES[2])
+    assert not app.exception
+    assert "No training history committed yet" in texts(app.info)
+    assert "No evaluation committed yet" in texts(app.info)
+    comparison = app.dataframe[0].value
+    assert set(comparison["figures"]) == {"published"}, "no figures of ours without metrics.json"
+    assert "arXiv:1611.01599" in texts(app.markdown)
+
+
+def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir, tmp_path, monkeypatch):
+    history = tmp_path / "history.csv"
+    history.write_text(
+        "epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds\n"
+        "1,90.5,95.1,1.0,0.8,0.0,0.0001,100\n2,60.2,70.3,0.9,0.6,0.0,0.0001,101\n3,40.0,52.0,0.7,0.4,0.1,5e-05,99\n"
+    )
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({"decoders": {"greedy": {"wer": 0.25, "cer": 0.1, "sentence_accuracy": 0.5},
+                                                "grid": {"wer": 0.125, "cer": 0.05, "sentence_accuracy": 0.75}},
+                                   "clips": 90, "split": "test", "date": "2025-11-21"}))
+    monkeypatch.setattr(paths, "HISTORY_PATH", history)
+    monkeypatch.setattr(paths, "HEAD_HISTORY_PATH", tmp_path / "head_history.csv")
+    monkeypatch.setattr(paths, "METRICS_PATH", metrics)
+    app = open_page(PAGES[2])
+    assert not app.exception
+    assert len(app.get("arrow_vega_lite_chart")) == 3, "loss, learning rate and validation scores are charts"
+    assert "Head retrained on the frozen convolutions" not in texts(app.subheader), "not without head_history.csv"
+
+    (tmp_path / "head_history.csv").write_text(
+        "epoch,loss,val_loss,val_wer,val_cer,val_grid_wer,val_letter_accuracy,seconds\n"
+        "1,20.0,11.9,0.31,0.15,0.24,0.13,32\n2,15.0,11.5,0.28,0.13,0.21,0.2,30\n"
+    )
+    app = open_page(PAGES[2])
+    assert not app.exception
+    assert len(app.get("arrow_vega_lite_chart")) == 4
+    assert "Head retrained on the frozen convolutions" in texts(app.subheader)
+    assert "2 epochs from `models/head_history.csv`" in texts(app.caption)
+    scores = app.dataframe[0].value.set_index("decoder")
+    assert scores.loc["grid", "wer"] == pytest.approx(12.5)
+    assert "Measured on the 'test' clips (90 clips)" in texts(app.caption)
+    comparison = app.dataframe[1].value
+    ours = comparison[comparison["figures"] == "ours"]
+    assert list(ours["WER %"]) == pytest.approx([25.0, 12.5])
+    paper = comparison[comparison["system"] == "LipNet (paper)"]
+    assert sorted(paper["WER %"]) == pytest.approx([4.8, 11.4])
+
+
+def test_metrics_page_shows_which_grid_words_the_model_reads(no_data_dir, tmp_path, monkeypatch):
+    metrics = tmp_path / "metrics.json"
+    metrics.write_text(json.dumps({
+        "decoders": {"greedy": {"wer": 1 / 6}, "grid": {"wer": 1 / 12}}, "clips": 2,
+        "per_clip": [
+            {"clip": "bbaf2n", "truth": "bin blue at f two now", "greedy": "bin blue at two now",
+             "grid": "bin blue at f two now"},
+            {"clip": "bgaa7s", "truth": "bin green at a seven soon", "greedy": "bin green at seven soon",
+             "grid": "bin green at e seven soon"},
+        ],
+    }))
+    monkeypatch.setattr(paths, "HISTORY_PATH", tmp_path / "history.csv")
+    monkeypatch.setattr(paths, "METRICS_PATH", metrics)
+    app = open_page(PAGES[2])
+    assert not app.exception
+    words = app.dataframe[1].value.set_index("word")
+    assert words.loc["letter", "greedy"] == 0 and words.loc["letter", "grid"] == pytest.approx(50)
+    assert words.loc["digit", "greedy"] == pytest.approx(100)
+    assert "Hardest for this model: the letter, right in 50% of clips even with the grid decoder" in texts(app.caption)
+
+
+def test_try_it_out_without_a_data_directory_says_how_to_get_one_and_offers_upload(no_data_dir):
+    app = open_page(PAGES[3])
+    assert not app.exception
+    assert "download data" in texts(app.info)
+    app.radio(key="source").set_value("Upload a clip").run()
+    assert not app.exception
+    assert not app.error
+
+
+def test_try_it_out_reads_a_grid_clip_with_weights_from_the_environment(with_grid, random_weights, monkeypatch):
+    monkeypatch.setenv("LIPNET_WEIGHTS", str(random_weights))
+    app = open_page(PAGES[3])
+    assert not app.exception, app.exception
+    assert "Using weights from `$LIPNET_WEIGHTS`" in texts(app.info)
+    clip_select = app.selectbox(key="clip")
+    assert clip_select.value is not None
+    assert "(held out)" in clip_select.format_func(clip_select.value), "held-out clips come first"
+
+    clip_select.set_value("bbal6n").run()
+    assert not app.exception, app.exception
+    assert "What the model read" in [header.value for header in app.subheader]
+    decoded = app.dataframe[0].value.set_index("decoder")
+    assert list(decoded.index) == ["greedy", "beam", "grid"]
+    for decoder, row in decoded.iterrows():  # the token ids shown spell the sentence shown
+        assert ids_to_text([int(token) for token in row["token ids"].split()]) == row["sentence"], decoder
+        assert 0 <= row["CER"] and 0 <= row["WER"]
+    assert f"“{decoded.loc['greedy', 'sentence']}”" in texts(app.markdown)
+    truth = load_alignment(with_grid / "alignments" / "s1" / "bbal6n.align").sentence
+    assert f"**{truth}**" in texts(app.markdown)
+    assert len(decoded.loc["grid", "sentence"].split()) == 6, "the grammar decoder always writes a GRID sentence"
+    assert len(app.get("arrow_vega_lite_chart")) == 1, "the probability heat map"
+    assert "blanks removed" in texts(app.code)
+
+    app.selectbox(key="clip").set_value("bbaf2n").run()  # another clip, then back: served from the cache
+    assert not app.exception
+    app.selectbox(key="clip").set_value("bbal6n").run()
+    assert app.dataframe[0].value.set_index("decoder").equals(decoded)
+
+
+def test_try_it_out_in_the_repository_state(with_grid):
+    """With models/lipnet.weights.h5 the page reads; without it, it says so and shows no random reading."""
+    app = open_page(PAGES[3])
+    assert not app.exception, app.exception
+    assert app.get("imgs"), "the boxed frame and the mouth GIF are shown either way"
+    headers = [header.value for header in app.subheader]
+    if DEFAULT_WEIGHTS.exists():
+        assert "What the model read" in headers
+        assert app.dataframe[0].value["sentence"].str.len().gt(0).any()
+    else:
+        assert "No trained weights are present" in texts(app.warning)
+        assert "What the model read" not in headers
+        assert not app.dataframe and not app.get("arrow_vega_lite_chart")
+
+
+def test_unusable_weights_from_the_environment_are_one_error(no_data_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("LIPNET_WEIGHTS", str(tmp_path / "missing.weights.h5"))
+    app = open_page(PAGES[3])
+    assert not app.exception
+    assert "No weights file at" in texts(app.error)
+
+
+# The upload path. AppTest cannot drive st.file_uploader, so the function the page calls with the uploaded bytes
+# is tested here, and the real uploader in tests/test_browser.py.
+
+
+@pytest.fixture(scope="module")
+def reader(random_weights):
+    from lipnet_core.reader import LipReader
+
+    return LipReader(weights=random_weights)
+
+
+def test_upload_of_a_grid_sized_clip_is_read_with_the_grid_crop(reader, synthetic_clip):
+    from lipnet_core.demo.views import view_upload
+
+    clip = synthetic_clip(num_frames=50, size=(288, 360))
+    view = view_upload(reader, clip.read_bytes(), "../../etc/passwd.mp4")
+    assert view.reading.crop == "grid" and view.reading.num_frames == 50
+    assert view.reference is None
+    assert view.video[4:8] == b"ftyp" and view.mouth_gif[:6] == b"GIF89a"
+    assert view.boxed_frame.shape == (288, 360, 3)
+    assert view.reading.class_probabilities.shape == (50, 41)
+
+
+def test_upload_without_a_face_is_one_clear_error(reader, synthetic_clip):
+    from lipnet_core.demo.views import view_upload
+    from lipnet_core.errors import FaceNotFoundError
+
+    clip = synthetic_clip(num_frames=30, size=(240, 320))
+    with pytest.raises(FaceNotFoundError, match="No face was found"):
+        view_upload(reader, clip.read_bytes(), "selfie.mp4")
+
+
+@pytest.mark.parametrize(
+    "make_data, filename, message",
+    [
+        (lambda clip: b"", "empty.mp4", "empty"),
+        (lambda clip: b"just some notes\n" * 100, "notes.mp4", "not a video OpenCV can decode"),
+        (lambda clip: clip[: len(clip) // 4], "truncated.mp4", "truncated: only 4 of its 75 frames"),
+        (lambda clip: clip, "clip.txt", "not accepted"),
+        (lambda clip: b"\x00" * (51 * 2**20), "huge.mp4", "up to 50 MB"),
+    ],
+    ids=["zero-bytes", "text-named-mp4", "truncated", "txt-extension", "too-large"],
+)
+def test_unusable_uploads_raise_one_clip_error(reader, grid_dir, make_data, filename, message):
+    from lipnet_core.demo.views import view_upload
+    from lipnet_core.errors import ClipError
+
+    real_clip = (grid_dir / "s1" / "bbal6n.mp4").read_bytes()
+    with pytest.raises(ClipError, match=message):
+        view_upload(reader, make_data(real_clip), filename)
+
+
+def test_upload_of_half_a_clip_is_refused_as_truncated(reader, grid_dir):
+    """The GRID mp4s have their index at the front, so half a file still declares 75 frames and is caught."""
+    from lipnet_core.demo.views import view_upload
+    from lipnet_core.errors import ClipError
+
+    real_clip = (grid_dir / "s1" / "bbal6n.mp4").read_bytes()
+    with pytest.raises(ClipError, match="truncated: only 25 of its 75 frames could be decoded"):
+        view_upload(reader, real_clip[: len(real_clip) // 2], "half.mp4")
+
+
+def test_clips_of_different_lengths_in_a_row_get_one_probability_row_per_frame(reader, synthetic_clip):
+    """The page reads uploads and GRID clips of any length with one reader, one after another."""
+    from lipnet_core.demo.views import view_upload
+
+    for num_frames in (40, 75, 30):
+        view = view_upload(reader, synthetic_clip(num_frames=num_frames).read_bytes(), "clip.mp4")
+        assert view.reading.class_probabilities.shape == (num_frames, 41)
+
+
+def test_too_long_upload_is_refused(reader, synthetic_clip):
+    from lipnet_core.demo.views import view_upload
+    from lipnet_core.errors import ClipError
+
+    clip = synthetic_clip(num_frames=325, size=(48, 64))  # 13 s at 25 fps
+    with pytest.raises(ClipError, match="longer than"):
+        view_upload(reader, clip.read_bytes(), "speech.mp4")
+
+
+def test_clip_choices_put_held_out_clips_first():
+    from lipnet_core.dataset import GridClip
+    from lipnet_core.demo.views import clip_choices
+
+    clips = [GridClip(clip_id, Path(f"{clip_id}.mp4"), Path(f"{clip_id}.align")) for clip_id in ("a1", "b2", "c3")]
+    choices = clip_choices(clips, frozenset({"c3"}))
+    assert [choice.label for choice in choices] == ["c3 (held out)", "a1", "b2"]
+
+
+def test_best_path_merges_repeats_then_drops_blanks():
+    import numpy as np
+
+    from lipnet_core.demo.explain import best_path
+    from lipnet_core.vocabulary import BLANK_INDEX, NUM_CLASSES, text_to_ids
+
+    b, i, e, space = (int(text_to_ids(character)[0]) for character in "bie ")
+    frames = [b, b, BLANK_INDEX, i, i, space, e, BLANK_INDEX, e, e]
+    probabilities = np.full((len(frames), NUM_CLASSES), 0.01, dtype=np.float32)
+    probabilities[np.arange(len(frames)), frames] = 0.9
+    path = best_path(probabilities)
+    assert path.frames == "bb·ii␣e·ee"
+    assert path.merged == "b·i␣e·e"
+    assert path.text == "bi ee"
+
+
+def test_random_grid_sentence_follows_the_grammar():
+    from lipnet_core.grid_sentences import is_grid_sentence, random_grid_sentence
+
+    sentences = {random_grid_sentence(seed) for seed in range(20)}
+    assert all(is_grid_sentence(sentence) for sentence in sentences)
+    assert len(sentences) > 10
+    assert random_grid_sentence(7) == random_grid_sentence(7)

@@ -1,0 +1,154 @@
+"""End to end in a real browser: `streamlit run app.py`, Debian's Chromium driven by Playwright.
+
+Goes to Try it out, reads a GRID clip, selects another and the first again, uploads a file that is not a video through
+the real file input, and saves screenshots. Prints the timings (run with ``-s`` to see them).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from lipnet_core.alignments import load_alignment
+from lipnet_core.paths import DEFAULT_WEIGHTS
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+REPO_ROOT = Path(__file__).resolve().parents[2]
+WAIT_MS = 180_000
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no browser: apt-get install -y chromium")
+sync_playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").sync_playwright
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_health(base_url: str, server: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"streamlit did not answer at {base_url} within {timeout:.0f} s")
+
+
+@pytest.fixture
+def server(grid_dir, tmp_path):
+    """A fresh `streamlit run app.py` on a free port; yields (base url, start time); always terminated."""
+    port = free_port()
+    environment = dict(os.environ, LIPNET_DATA_DIR=str(grid_dir), TF_CPP_MIN_LOG_LEVEL="2")
+    environment.pop("LIPNET_WEIGHTS", None)
+    log = (tmp_path / "streamlit.log").open("w")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        wait_for_health(base_url, process)
+        yield base_url, started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def wait_until_idle(page) -> None:
+    """Wait for the script run to finish (Streamlit shows a status widget while it runs)."""
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=WAIT_MS)
+
+
+def choose_clip(page, clip_id: str) -> None:
+    page.get_by_test_id("stSelectbox").filter(has_text="GRID clip").locator("input").click()
+    page.keyboard.type(clip_id)
+    page.keyboard.press("Enter")
+
+
+def test_try_it_out_in_chromium(server, grid_dir, tmp_path):
+    base_url, started = server
+    timings = {}
+    trained = DEFAULT_WEIGHTS.exists()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 2000})
+            page.goto(base_url)
+            page.get_by_role("heading", name="Reading lips with LipNet").wait_for(timeout=WAIT_MS)
+            timings["cold start to About page"] = time.monotonic() - started
+            page.get_by_role("heading", name="Honest limits").wait_for(timeout=WAIT_MS)
+            page.get_by_test_id("stSidebar").get_by_role("button", name="New sentence").wait_for(timeout=WAIT_MS)
+            page.screenshot(path=tmp_path / "about.png", full_page=True)
+
+            clicked = time.monotonic()
+            page.get_by_test_id("stSidebarNav").get_by_text("Try it out").click()
+            page.get_by_text(" frames at 25 fps.").first.wait_for(timeout=WAIT_MS)
+            timings["Try it out, model loaded and first clip shown"] = time.monotonic() - clicked
+            wait_until_idle(page)
+            selected = page.get_by_test_id("stSelectbox").filter(has_text="GRID clip").inner_text()
+            first_clip = selected.strip().splitlines()[-1].split()[0]
+
+            def show(clip_id: str) -> float:
+                chosen = time.monotonic()
+                choose_clip(page, clip_id)
+                page.get_by_text(f"{clip_id}: ").first.wait_for(timeout=WAIT_MS)
+                if trained:
+                    truth = load_alignment(grid_dir / "alignments" / "s1" / f"{clip_id}.align").sentence
+                    # The whole line, not the bare sentence: a decoder that reads the clip right shows it too.
+                    page.get_by_text(f"Ground truth (from the clip's alignment): {truth}", exact=True).wait_for(
+                        timeout=WAIT_MS
+                    )
+                    page.get_by_role("heading", name="What the model read").wait_for(timeout=WAIT_MS)
+                else:
+                    page.get_by_text("No trained weights are present").wait_for(timeout=WAIT_MS)
+                seconds = time.monotonic() - chosen
+                wait_until_idle(page)
+                return seconds
+
+            timings["new GRID clip to result (model warm)"] = show("bbaf2n")
+            timings["re-selecting a clip (cached)"] = show(first_clip)
+            if trained:
+                assert page.get_by_role("heading", name="Per-frame class probabilities").is_visible()
+            else:
+                assert not page.get_by_role("heading", name="What the model read").is_visible()
+            assert page.locator('[data-testid="stImage"] img').count() >= 2, "boxed frame and mouth GIF"
+            assert page.locator("video").count() == 1
+            page.screenshot(path=tmp_path / "try_it_out.png", full_page=True)
+
+            page.get_by_test_id("stRadio").get_by_text("Upload a clip").click()
+            page.locator('input[type="file"]').set_input_files(
+                files=[{"name": "notes.mp4", "mimeType": "video/mp4", "buffer": b"these are notes, not a video\n"}]
+            )
+            error = page.get_by_test_id("stAlertContentError")
+            error.wait_for(timeout=WAIT_MS)
+            assert "not a video" in error.inner_text()
+            assert not page.get_by_test_id("stException").count(), "no traceback on the page"
+            page.screenshot(path=tmp_path / "upload_error.png", full_page=True)
+        finally:
+            browser.close()
+    print(f"\nscreenshots in {tmp_path}")
+    for name, seconds in timings.items():
+        print(f"{name}: {seconds:.2f} s")
