@@ -1,7 +1,7 @@
-"""Is the letter in what the convolutions see? ``python scripts/letter_probe.py --pack P [--weights W]``.
+"""Is the letter in what the convolutions see? ``python experiments/letter_probe.py --pack P [--weights W]``.
 
-The published network reads the GRID letter of a held-out clip about as rarely as 7 in 45 (docs/training.md). This
-script asks where that is lost. It takes each clip's convolutional features (the ``time_distributed`` layer's
+The network trained end to end rarely reads the GRID letter of a held-out clip (docs/experiments.md). This script
+asks where that is lost. It takes each clip's convolutional features (the ``time_distributed`` layer's
 output, 6,375 numbers a frame, before any LSTM), averages them over the first, middle and last third of the letter's
 aligned frames, and fits a linear ridge classifier of the 25 letters on the training clips (each also mirrored, as
 training does) of ``models/split.json``. It prints how many validation letters that classifier gets right, next to
@@ -9,7 +9,7 @@ how many the network itself reads right with the GRID-grammar decoder, and how m
 on the normalised pixels themselves, pooled the same way (what the convolutions add).
 
 The classifier is told where the letter is (the alignment's frames), which the network is not, so the comparison
-bounds what the features hold, not what a reader could do unaided. Figures, not a test (docs/training.md reports
+bounds what the features hold, not what a reader could do unaided. Figures, not a test (docs/experiments.md reports
 them). ``--pack`` is a training pack with word spans (built by ``train``, by default ``cache/training_pack.npz``
 under its ``--out``).
 """

@@ -1,4 +1,4 @@
-"""Which clips the reference notebooks' "test" split held out: ``python scripts/reference_split.py [--epochs 10]``.
+"""Which clips the reference notebooks' "test" split held out: ``python experiments/reference_split.py [--epochs 10]``.
 
 The notebooks build their data with the lines below and take the first 450 batches of two clips for training and
 the rest (50 batches, 100 clips) for testing::

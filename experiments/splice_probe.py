@@ -1,8 +1,9 @@
-"""What word splicing does to GRID clips: ``python scripts/splice_probe.py --pack P [--weights W] [--clips F]``.
+"""What word splicing does to GRID clips: ``python experiments/splice_probe.py --pack P [--weights W] [--clips F]``.
 
-``train --splice-words`` builds new sentences by cutting words out of other training clips. This script measures, on
-the clips of ``models/split.json``'s validation list (or the ids in ``--clips``, one per line), each joined to the
-next clip of the list:
+Splicing builds new training sentences by cutting words out of other training clips (the retired ``train
+--splice-words``, tag experiments-2026-12), to stop a network learning a clip's letter from its other words. This
+script measures, on the clips of ``models/split.json``'s validation list (or the ids in ``--clips``, one per line),
+each joined to the next clip of the list:
 
 - how far apart the frames are where a splice joins two clips (mean absolute difference of the normalised crops,
   the 6-pixel border left out), as cut and after the best shift of up to 6 pixels each way, against consecutive
@@ -13,7 +14,7 @@ next clip of the list:
   letter read is the other clip's (what a network that learnt each training sentence's letter from its other words
   would say).
 
-Figures, not a pass/fail test (docs/training.md reports them). ``--pack`` is a training pack with word spans (built
+Figures, not a pass/fail test (docs/experiments.md reports them). ``--pack`` is a training pack with word spans (built
 by ``train``, by default ``cache/training_pack.npz`` under its ``--out``).
 """
 

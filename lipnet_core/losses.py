@@ -1,10 +1,12 @@
 """CTC loss over the network's softmax output, in ``keras.ops`` so it runs under TensorFlow and JAX."""
 
+import numpy as np
 from keras import ops
 
-from lipnet_core.vocabulary import BLANK_INDEX, PAD_INDEX
+from lipnet_core.vocabulary import BLANK_INDEX, PAD_INDEX, text_to_ids
 
 _SMALLEST_PROBABILITY = 1e-12
+MAX_LABEL_LENGTH = 48  # characters; the longest GRID sentence has 36
 
 
 def log_probabilities(class_probabilities):
@@ -28,3 +30,14 @@ def ctc_loss(label_ids, class_probabilities):
     return ops.ctc_loss(
         label_ids, log_probabilities(class_probabilities), label_lengths, frame_lengths, mask_index=BLANK_INDEX
     )
+
+
+def padded_labels(sentences, max_length: int = MAX_LABEL_LENGTH) -> np.ndarray:
+    """(B, max_length) int32 label ids padded with 0, the ``label_ids`` :func:`ctc_loss` takes."""
+    labels = np.zeros((len(sentences), max_length), dtype=np.int32)
+    for row, sentence in enumerate(sentences):
+        ids = text_to_ids(sentence)
+        if len(ids) > max_length:
+            raise ValueError(f"Sentence longer than {max_length} characters: {sentence!r}")
+        labels[row, : len(ids)] = ids
+    return labels

@@ -29,7 +29,7 @@ def load_weights(model: keras.Model, path: str | Path) -> Path:
     if path.suffix == ".h5":  # Keras 3 .weights.h5 (or a plain .h5); anything else is a TF checkpoint
         if not path.is_file():
             raise WeightsError(
-                f"No weights file at {path}: train with 'python -m lipnet_core train' or pass --weights PATH."
+                f"No weights file at {path}: train with 'python -m lipnet_training train' or pass --weights PATH."
             )
         try:
             model.load_weights(path)

@@ -4,10 +4,10 @@ Training batches are windows of each clip around its spoken words (LipNet-style 
 3 s but the words take about 37 frames of the 75, and the network's cost is linear in frames, so a window with a
 random margin of silence halves the cost of a step. Window lengths snap to a few sizes (``WINDOW_LENGTHS``) so
 the compiled step is traced a handful of times; a fraction of batches use the whole clip so the network keeps
-seeing the long silences it meets at inference. With ``wide_jitter`` the window length is drawn from every size that fits, not only the
-smallest: with tight windows the words always sit 2–10 frames from the window's edges, and a network trained so
-learns to emit letters near the *edges* of whole clips (where GRID speakers are silent). Clips are normalised over the
-whole clip before windowing, exactly as at inference. Half the clips are mirrored left-right.
+seeing the long silences it meets at inference. With ``wide_jitter`` the window length is drawn from every size that
+fits, not only the smallest: with tight windows the words always sit 2–10 frames from the window's edges, and a
+network trained so learns to emit letters near the *edges* of whole clips (where GRID speakers are silent). Clips are
+normalised over the whole clip before windowing, exactly as at inference. Half the clips are mirrored left-right.
 """
 
 import math
@@ -15,22 +15,10 @@ import math
 import keras
 import numpy as np
 
+from lipnet_core.losses import padded_labels
 from lipnet_core.normalise import normalise_clip
-from lipnet_core.vocabulary import text_to_ids
 
 WINDOW_LENGTHS = (40, 48, 56, 64, 75)
-MAX_LABEL_LENGTH = 48
-
-
-def pad_labels(sentences) -> np.ndarray:
-    """(B, 48) int32 label ids padded with 0."""
-    labels = np.zeros((len(sentences), MAX_LABEL_LENGTH), dtype=np.int32)
-    for row, sentence in enumerate(sentences):
-        ids = text_to_ids(sentence)
-        if len(ids) > MAX_LABEL_LENGTH:
-            raise ValueError(f"Sentence longer than {MAX_LABEL_LENGTH} characters: {sentence!r}")
-        labels[row, : len(ids)] = ids
-    return labels
 
 
 def fit_length(model_input: np.ndarray, length: int) -> np.ndarray:
@@ -103,7 +91,9 @@ class TrainingBatches(keras.utils.PyDataset):
             spans = [min(end, len(model_input)) - start for model_input, start, end in clips]
             needed = max(spans) + 2 * self.margin[0]
             if self.wide_jitter:  # any length that fits, so the silence before the words varies from 2 to ~35 frames
-                window = int(rng.choice([length for length in WINDOW_LENGTHS if length >= needed] or [max(WINDOW_LENGTHS)]))
+                window = int(
+                    rng.choice([length for length in WINDOW_LENGTHS if length >= needed] or [max(WINDOW_LENGTHS)])
+                )
             else:
                 needed += 2 * int(rng.integers(0, self.margin[1] - self.margin[0] + 1))
                 window = next((length for length in WINDOW_LENGTHS if length >= needed), max(WINDOW_LENGTHS))
@@ -116,7 +106,7 @@ class TrainingBatches(keras.utils.PyDataset):
                 start = int(rng.integers(low, max(low, high) + 1))
                 model_input = model_input[start : start + window]
             inputs.append(mirrored_if(fit_length(model_input, window), self.flip and rng.random() < 0.5))
-        return np.stack(inputs), pad_labels([clip.sentence for clip in batch])
+        return np.stack(inputs), padded_labels([clip.sentence for clip in batch])
 
 
 def whole_clip_batches(packed_clips, batch_size=8):
@@ -126,4 +116,4 @@ def whole_clip_batches(packed_clips, batch_size=8):
         batch = clips[start : start + batch_size]
         length = max(len(clip.mouth_frames) for clip in batch)
         inputs = np.stack([fit_length(normalise_clip(clip.mouth_frames), length) for clip in batch])
-        yield batch, inputs, pad_labels([clip.sentence for clip in batch])
+        yield batch, inputs, padded_labels([clip.sentence for clip in batch])

@@ -1,10 +1,12 @@
-"""A short model card written beside the weights from what training and evaluation recorded.
+"""The model card: one screen beside the weights, written from the files that made them.
 
-Only the words of ``state.json`` are a person's: its ``status`` (where training stands), ``example_clip`` (a test
-clip whose reading the card quotes), ``hardware`` (the machines, for a run that moved between them; ``{last_epoch}``
-in it stands for the last epoch of ``history.csv``), ``notes`` (how the run went) and, when the published weights are
-not the epoch with the lowest validation loss, ``published_epoch``. Every figure, the quoted reading included, is read
-from the run's files, ``metrics.json`` among them.
+A card typed by hand drifts from the weights it describes, so every figure on it is read from the run's files
+(``split.json``, ``recipe.json``, ``history.csv``, the head stage's ``head_recipe.json`` and ``head_history.csv``,
+and ``metrics.json``), and ``tests/training/test_model_card.py`` regenerates the committed card and compares. Only
+``state.json`` holds a person's words: ``status`` (where the model stands), ``example_clip`` (a test clip whose
+reading the card quotes), ``hardware`` (the machines, for a run that moved between them), ``limits`` (what the model
+cannot do, one sentence each) and, when the published weights are not the epoch with the lowest validation loss,
+``published_epoch``. How the run got there belongs in ``docs/experiments.md``, which the card links to, not on it.
 """
 
 import json
@@ -16,6 +18,9 @@ from lipnet_core.grid_sentences import LETTER_POSITION
 from lipnet_core.metrics import slot_accuracy
 from lipnet_training.history import HEAD_HISTORY, HEAD_RECIPE, best_row, read_history, selection_key
 
+DECODERS = (("greedy", "greedy"), ("beam", "beam search"), ("grid", "GRID grammar"))
+DOCS = "[docs/training.md](../docs/training.md)", "[docs/experiments.md](../docs/experiments.md)"
+
 
 def hardware_description() -> str:
     import keras
@@ -24,79 +29,102 @@ def hardware_description() -> str:
     return f"{os.cpu_count()} CPU cores ({processor}), Keras {keras.__version__} on {keras.backend.backend()}"
 
 
-def reading_summary(metrics: dict, example_clip: str) -> str:
-    """How test clips read, in words, from ``metrics.json``'s per-clip rows (clip, truth, greedy, grid)."""
-    rows = metrics["per_clip"]
-    example = {row["clip"]: row for row in rows}[example_clip]
-    truths = [row["truth"] for row in rows]
-    greedy = slot_accuracy(truths, [row["greedy"] for row in rows])
-    grid = slot_accuracy(truths, [row["grid"] for row in rows])
-    return (
-        f'test clips decode to misspelt strings such as "{example["greedy"]}" (for "{example["truth"]}"), right in'
-        f" their first word in {greedy[0]:.0%} of test clips and in their last in {greedy[-1]:.0%}; the GRID-grammar"
-        f" decoder gets the letter right in {grid[LETTER_POSITION]:.0%} of test clips and the digit in"
-        f" {grid[LETTER_POSITION + 1]:.0%}."
-    )
-
-
 def schedule_description(recipe: dict) -> str:
     """The learning-rate schedule of ``recipe.json`` in words, naming the epoch a warm restart began at."""
     start = recipe.get("schedule_start_epoch", 0)
-    constant = f"constant for {recipe['constant_epochs']} epochs"
-    if start:
-        constant += f" from epoch {start + 1} (the schedule restarted after epoch {start})"
-    return f"Adam {recipe['learning_rate']:g}, {constant} then ×exp(−{recipe['decay_per_epoch']:g}) per epoch"
+    restart = f" (restarted after epoch {start})" if start else ""
+    return (f"Adam {recipe['learning_rate']:g} for epochs {start + 1}–{start + recipe['constant_epochs']}{restart},"
+            f" then ×exp(−{recipe['decay_per_epoch']:g}) per epoch")
 
 
-def status_line(state: dict, metrics: dict | None) -> str:
-    status = state.get("status", "see history.csv for where training stands")
-    reading = f": {reading_summary(metrics, state['example_clip'])}" if metrics and "example_clip" in state else "."
-    return " ".join(part for part in (status + reading, state.get("notes")) if part)
+def published_row(history: list[dict], published_epoch: int | None = None) -> dict:
+    """The epoch whose weights are published: the lowest validation loss, unless ``state.json`` names another.
 
-
-def weights_line(history: list[dict], published_epoch: int | None = None, head_retrained: bool = False) -> str:
-    """Which epoch the weights are: the lowest validation loss, unless ``state.json`` names another.
-
-    A later epoch with a lower validation loss may not replace the published weights when the test clips do not
+    A later epoch with a lower validation loss may not replace the published weights when held-out readings do not
     bear it out (a 34 MB file is committed only for a better model); ``published_epoch`` then keeps the card true.
-    With ``head_retrained`` only the convolutions are that epoch's (the head line says where the rest is from).
     """
-    best = best_row(history)
-    published = best if published_epoch is None else {row["epoch"]: row for row in history}[str(published_epoch)]
+    if published_epoch is None:
+        return best_row(history)
+    return {row["epoch"]: row for row in history}[str(published_epoch)]
 
-    def scores(row):
-        return (f"val_loss {float(row['val_loss']):.3f}, validation greedy WER {float(row['val_wer']):.1%},"
-                f" CER {float(row['val_cer']):.1%}")
 
-    source = "the convolutions of epoch" if head_retrained else "from epoch"
-    line = (f"- **Weights**: `lipnet.weights.h5` (model variables only), {source} {published['epoch']} of"
-            f" {len(history)} trained ({scores(published)})")
+def train_line(recipe: dict, history: list[dict], published_epoch: int | None = None) -> str:
+    """Stage 1, the whole network (``recipe.json``, ``history.csv``), and the epoch kept from it."""
+    best, published = best_row(history), published_row(history, published_epoch)
+    windows = f"windows around the words ({recipe['full_clip_fraction']:.0%} whole clips)"
+    flips = ", left-right flips" if recipe["flip"] else ""
+    line = (f"- **Stage 1, `train`**: the whole network, CTC loss, batch {recipe['batch_size']}, {windows}{flips};"
+            f" {schedule_description(recipe)}; kept epoch {published['epoch']} of {len(history)}"
+            f" (val_loss {float(published['val_loss']):.3f}, validation greedy WER {float(published['val_wer']):.1%})")
     if published is best:
-        return line + ", the epoch with the lowest validation loss."
-    return line + (f"; epoch {best['epoch']}, with a lower validation loss ({float(best['val_loss']):.3f}), did not"
-                   " replace it (see the notes).")
+        return line + ", the lowest validation loss."
+    lower = f"{float(best['val_loss']):.3f}"
+    return line + f"; epoch {best['epoch']}'s lower val_loss ({lower}) was not kept (see the log)."
 
 
 def head_line(head_recipe: dict, head_history: list[dict]) -> str:
-    """The head retraining stage (``head_recipe.json``, ``head_history.csv``) in words, with its kept epoch's
-    validation figures."""
+    """Stage 2, the head retrained (``head_recipe.json``, ``head_history.csv``), and the epoch kept from it."""
     kept = min(head_history, key=selection_key)
-    features = "in mixed bfloat16" if head_recipe["mixed_precision"] else "in float32"
     mirrored = ", each also mirrored" if head_recipe["flip"] else ""
     return (
-        f"- **Head retrained** (`python -m lipnet_training retrain-head`): the two BiLSTMs and the softmax trained"
-        f" {len(head_history)} epochs on the frozen convolutional features of that epoch (computed once, {features}),"
-        f" on the {head_recipe['train_clips']} training clips{mirrored}; Adam {head_recipe['learning_rate']:g}"
-        f" constant, batch {head_recipe['batch_size']}, dropout {head_recipe['feature_dropout']:g} on the features,"
-        f" loss CTC + {head_recipe['letter_weight']:g} × −log(the letter's mean probability over its aligned frames);"
-        f" kept epoch {kept['epoch']}, the lowest validation greedy WER ({float(kept['val_wer']):.1%}, CER"
-        f" {float(kept['val_cer']):.1%}; grid-decoder WER {float(kept['val_grid_wer']):.1%}, letter right in"
-        f" {float(kept['val_letter_accuracy']):.0%} of validation clips)."
+        f"- **Stage 2, `retrain-head`**: the two BiLSTMs and the softmax retrained {len(head_history)} epochs on"
+        f" stage 1's frozen convolutional features ({head_recipe['train_clips']} clips{mirrored});"
+        f" Adam {head_recipe['learning_rate']:g}, batch {head_recipe['batch_size']}, dropout"
+        f" {head_recipe['feature_dropout']:g} on the features, loss CTC + {head_recipe['letter_weight']:g} × a letter"
+        f" term; kept epoch {kept['epoch']}, the lowest validation greedy WER ({float(kept['val_wer']):.1%}; grid WER"
+        f" {float(kept['val_grid_wer']):.1%}, letter right in {float(kept['val_letter_accuracy']):.0%})."
     )
 
 
 def head_minutes(head_recipe: dict, head_history: list[dict]) -> float:
     return (head_recipe.get("feature_seconds", 0.0) + sum(float(row["seconds"]) for row in head_history)) / 60
+
+
+def wall_time_line(history: list[dict], published_epoch: int | None, head_recipe: dict | None,
+                   head_history: list[dict]) -> str:
+    """Hours of stage 1 (and up to the kept epoch, when later epochs were not kept), minutes of stage 2."""
+    def hours(rows):
+        return sum(float(row["seconds"]) for row in rows) / 3600
+
+    published = int(published_row(history, published_epoch)["epoch"])
+    line = f"- **Wall time**: {hours(history):.1f} h for stage 1's {len(history)} epochs (validation included"
+    if published < int(history[-1]["epoch"]):
+        line += f"; {hours(row for row in history if int(row['epoch']) <= published):.1f} h to epoch {published}"
+    line += ")"
+    if head_history:
+        return line + f", {head_minutes(head_recipe, head_history):.0f} min for stage 2."
+    return line + "."
+
+
+def metrics_lines(metrics: dict) -> list[str]:
+    """The test scores of ``metrics.json`` as a table, one row per decoder, with what they were measured on."""
+    weights = metrics.get("weights_sha256", "")
+    lines = [
+        f"On {metrics['evaluated_on']} ({metrics['clips']} clips)"
+        + (f", weights sha256 {weights[:8]}…" if weights else "") + " (`metrics.json`):",
+        "",
+        "| Decoder | WER | CER | Sentences right |",
+        "|---|---|---|---|",
+    ]
+    for key, name in DECODERS:
+        if key in metrics["decoders"]:
+            scores = metrics["decoders"][key]
+            lines.append(f"| {name} | {scores['wer']:.1%} | {scores['cer']:.1%} | {scores['sentence_accuracy']:.1%} |")
+    return lines
+
+
+def reading_summary(metrics: dict, example_clip: str) -> str:
+    """One test clip's greedy reading, and how often the GRID-grammar decoder gets the letter, the digit and the
+    other words right, from ``metrics.json``'s per-clip rows (clip, truth, greedy, grid)."""
+    rows = metrics["per_clip"]
+    example = {row["clip"]: row for row in rows}[example_clip]
+    grid = slot_accuracy([row["truth"] for row in rows], [row["grid"] for row in rows])
+    others = [share for position, share in enumerate(grid) if position not in (LETTER_POSITION, LETTER_POSITION + 1)]
+    return (
+        f'For example the greedy decoder reads "{example["greedy"]}" for "{example["truth"]}". The GRID-grammar'
+        f" decoder gets the letter (the fourth word) right in {grid[LETTER_POSITION]:.0%} of test clips, the digit"
+        f" in {grid[LETTER_POSITION + 1]:.0%} and each other word in at least {min(others):.0%}."
+    )
 
 
 def write_model_card(out_dir) -> Path:
@@ -109,30 +137,33 @@ def write_model_card(out_dir) -> Path:
     head_recipe_path = out_dir / HEAD_RECIPE
     head_recipe = json.loads(head_recipe_path.read_text()) if head_recipe_path.exists() else None
     head_history = read_history(out_dir / HEAD_HISTORY) if head_recipe else []
-    wall_hours = sum(float(row["seconds"]) for row in history) / 3600
-    hardware = state["hardware"].format(last_epoch=history[-1]["epoch"]) if "hardware" in state else None
+    published_epoch = state.get("published_epoch")
     lines = [
         "# LipNet, GRID speaker 1: model card",
         "",
-        "Written by `lipnet_training.card` from `recipe.json`, `history.csv`, `split.json` and `metrics.json`"
-        + (" (and the head retraining's `head_recipe.json` and `head_history.csv`)." if head_history else "."),
+        f"Written by `python -m lipnet_training model-card` from the files beside it. How to train: {DOCS[0]};"
+        f" what was tried and why: {DOCS[1]}.",
         "",
-        weights_line(history, state.get("published_epoch"), head_retrained=bool(head_history)),
-        f"- **Data**: GRID corpus speaker 1, {len(split['train'])} training clips, {len(split['validation'])} validation"
-        f" clips (model selection), {len(split['test'])} test clips never used for training or selection"
-        " (`split.json`).",
-        f"- **Recipe**: {schedule_description(recipe)}; batch {recipe['batch_size']}; CTC loss (blank 40);"
-        f" clipnorm {recipe['clipnorm']}; mixed bfloat16: {recipe['mixed_precision']};"
-        f" early-stopping patience {recipe['patience']}; windows around the spoken words with"
-        f" {recipe['full_clip_fraction']:.0%} of batches on whole clips (wide window jitter:"
-        f" {recipe.get('wide_jitter', False)}); left-right flips: {recipe['flip']}.",
+        f"- **Status**: {state.get('status', 'see history.csv for where training stands')}.",
+        f"- **Data**: GRID corpus speaker 1: {len(split['train'])} training clips, {len(split['validation'])}"
+        f" validation clips (model selection), {len(split['test'])} test clips used for neither (`split.json`).",
+        train_line(recipe, history, published_epoch),
         *([head_line(head_recipe, head_history)] if head_history else []),
-        f"- **Hardware**: {hardware or hardware_description()}.",
-        f"- **Wall time**: {wall_hours:.1f} h of training over {len(history)} epochs (validation included)"
-        + (f", then {head_minutes(head_recipe, head_history):.0f} min retraining the head." if head_history else "."),
-        "- **Status**: " + status_line(state, metrics),
+        f"- **Hardware**: {state.get('hardware') or hardware_description()}.",
+        wall_time_line(history, published_epoch, head_recipe, head_history),
+        "",
+        "## Test metrics",
         "",
     ]
+    if metrics:
+        lines += metrics_lines(metrics)
+        if "example_clip" in state:
+            lines += ["", reading_summary(metrics, state["example_clip"])]
+    else:
+        lines.append("Not evaluated yet: `python -m lipnet_core evaluate … --output metrics.json` (docs/training.md).")
+    if state.get("limits"):
+        lines += ["", "## Known limits", "", *(f"- {limit}" for limit in state["limits"])]
+    lines.append("")
     path = out_dir / "MODEL_CARD.md"
     path.write_text("\n".join(lines))
     return path

@@ -2,8 +2,8 @@
 
 The mouth crops of every clip are encoded back to back as one grayscale H.264 stream per part (x264, ``-qp 0`` is
 lossless; a CRF above 0 trades exactness for size), with an index of clip ids, lengths, sentences and speech spans.
-Measured here on GRID speaker 1 (900 clips, 67,495 crops of 46×140): lossless ≈ 88 MB, CRF 4 ≈ 53 MB with a mean
-absolute error of 0.22 grey levels (max 7). :func:`compare_packs` reports the difference in model input.
+Lossless is the default, so a model trained from the compact pack sees exactly the crops of the ``.npz``;
+docs/training.md gives the sizes. :func:`compare_packs` reports the difference in model input.
 """
 
 import json
@@ -48,7 +48,7 @@ def _decode(path: Path) -> np.ndarray:
     finally:
         capture.release()
     if not frames:
-        raise LipNetError(f"{path} holds no frames; rebuild the pack with 'python -m lipnet_core pack'.")
+        raise LipNetError(f"{path} holds no frames; rebuild the pack with 'python -m lipnet_training pack'.")
     return np.stack(frames)  # T x 46 x 140, uint8
 
 
@@ -98,4 +98,5 @@ def compare_packs(original: dict[str, PackedClip], copy: dict[str, PackedClip]) 
         grey.append((difference.max(), difference.mean()))
         model_input.append(np.abs(normalise_clip(clip.mouth_frames) - normalise_clip(copy[clip_id].mouth_frames)).max())
     grey = np.array(grey)
-    return {"max_grey": int(grey[:, 0].max()), "mean_grey": float(grey[:, 1].mean()), "max_input": float(max(model_input))}
+    return {"max_grey": int(grey[:, 0].max()), "mean_grey": float(grey[:, 1].mean()),
+            "max_input": float(max(model_input))}

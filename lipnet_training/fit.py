@@ -3,7 +3,8 @@
 Recipe (reference notebooks): Adam 1e-4, constant for 30 epochs then ×exp(−0.1) per epoch, CTC loss with blank 40,
 batch 2, a checkpoint every epoch, early stopping on validation loss. Every epoch writes ``state/`` (model and
 optimiser, to resume), a row of ``history.csv``, and, when validation loss improves, the inference weights. Within
-an epoch, ``state/`` is also written every ``checkpoint_seconds`` (an epoch takes about an hour on a 2-core CPU).
+an epoch, ``state/`` is also written every ``checkpoint_seconds``: on a 2-core CPU an epoch can take most of an hour
+(docs/training.md), and machines that may be taken back should lose minutes, not the epoch.
 """
 
 import json
@@ -185,8 +186,8 @@ def in_global_precision(model: keras.Model, recipe: Recipe, log=print) -> keras.
     """The loaded checkpoint, rebuilt in the global dtype policy if it was saved in another one.
 
     A ``.keras`` file records each layer's dtype policy, so a run saved in mixed bfloat16 would load in it again and
-    ``--resume --no-mixed-precision`` would change nothing (on an Intel Xeon without AMX float32 steps were ~1.6×
-    faster). The twin gets the weights and the Adam moments and step count, so the run goes on as it would have.
+    ``--resume --no-mixed-precision`` would change nothing, and on some CPUs float32 is the faster of the two. The
+    twin gets the weights and the Adam moments and step count, so the run goes on as it would have.
     """
     wanted, saved = keras.mixed_precision.global_policy().name, model.layers[0].dtype_policy.name
     if saved == wanted:
@@ -238,11 +239,12 @@ def read_cpuinfo() -> str:
 def cpu_has_bfloat16(cpuinfo: str) -> bool:
     """Whether the CPU flags in ``/proc/cpuinfo`` text include bfloat16 arithmetic (AVX-512 BF16 or AMX).
 
-    Unknown (no flags line, e.g. not Linux) counts as yes. On an AVX-512 BF16 CPU mixed bfloat16 cut a training step
-    (batch 2) from 3.7 s to 2.6 s (``../shared/TRAINING-NOTES.md``); on an AVX2-only AMD EPYC a run of ours did not
-    finish 50 steps in 25 minutes, where float32 with oneDNN takes about 6 s a step.
+    Unknown (no flags line, e.g. not Linux) counts as yes. Without these instructions bfloat16 is emulated, many
+    times slower than float32 with oneDNN, so training warns; with them it is often, not always, the faster
+    (``scripts/benchmark_training.py`` tells; docs/training.md has the costs measured).
     """
-    flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
+    flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags")
+             for flag in line.split(":", 1)[1].split()}
     return not flags or bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
@@ -275,8 +277,8 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
         return state
     (out_dir / "recipe.json").write_text(json.dumps(asdict(recipe), indent=1) + "\n")
     batches = TrainingBatches(
-        train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction, flip=recipe.flip,
-        wide_jitter=recipe.wide_jitter,
+        train_clips, recipe.batch_size, seed=recipe.seed, full_clip_fraction=recipe.full_clip_fraction,
+        flip=recipe.flip, wide_jitter=recipe.wide_jitter,
     )
     report = EpochReport(out_dir, validation_clips, batches, recipe, state, log=log)
     log(

@@ -1,14 +1,14 @@
 """Retrain the network's recurrent head on its frozen convolutions, with a loss term for the GRID letter.
 
-Why a second stage: ``experiments/letter_probe.py`` found that a linear classifier reads the letter (the fourth GRID word)
-of a held-out clip from the published network's convolutional features far more often than the network itself does,
-so the letter is lost in the BiLSTMs and the softmax, not in the convolutions. CTC alone gives the letter's one
-character little weight against the sentence's other 25 or so; the extra term is ``letter_weight × −log`` of the
-letter character's mean probability over the frames the alignment gives the letter.
+Why a second stage: ``experiments/letter_probe.py`` found that a linear classifier reads the letter (the fourth
+GRID word) of a held-out clip from the trained network's convolutional features far more often than the network
+itself does, so the letter is lost in the BiLSTMs and the softmax, not in the convolutions. CTC alone gives the
+letter's one character little weight against the sentence's other 25 or so; the extra term is ``letter_weight ×
+−log`` of the letter character's mean probability over the frames the alignment gives the letter.
 
 Only the two BiLSTMs and the softmax train, so the convolutional features of every training clip (and its mirror
-image) are computed once and an epoch costs seconds
-on a CPU instead of the full network's twenty minutes. Each step takes each clip from one of its views at random.
+image) are computed once and an epoch on a CPU costs seconds where one of the whole network costs minutes. Each step
+takes each clip or its mirror image at random.
 The run keeps the epoch with the lowest validation greedy WER (then grid-decoder WER) and writes the whole network,
 the given convolutions and that head, as inference weights.
 """
@@ -25,19 +25,17 @@ from keras import ops
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.grammar import grid_grammar_decode
 from lipnet_core.grid_sentences import LETTER_POSITION
-from lipnet_core.losses import ctc_loss
+from lipnet_core.head_features import clip_features, head_of
+from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores, slot_accuracy
-from lipnet_core.model import build_model, use_compiled_step_for
+from lipnet_core.model import build_model
 from lipnet_core.normalise import normalise_clip
 from lipnet_core.paths import display_path, file_sha256, replace_whole
 from lipnet_core.vocabulary import text_to_ids
 from lipnet_core.weights import load_weights
-from lipnet_training.batches import MAX_LABEL_LENGTH, mirrored_if, pad_labels, word_segments
+from lipnet_training.batches import mirrored_if, word_segments
 from lipnet_training.history import HEAD_HISTORY, HEAD_RECIPE, selection_key, write_head_history
 
-FEATURE_LAYER = "time_distributed"  # the flattened convolutional features, one 6375-vector per frame
-HEAD_LAYERS = ("bidirectional", "dropout", "bidirectional_1", "dropout_1", "dense")
-GRID_FRAMES = 75
 HEAD_WEIGHTS = "lipnet.weights.h5"
 
 
@@ -67,7 +65,7 @@ def letter_targets(clips) -> np.ndarray:
 
 def head_targets(clips) -> np.ndarray:
     """(B, 48 + 3) int32: the padded CTC label ids, then :func:`letter_targets`, as one array for Keras's loss."""
-    return np.concatenate([pad_labels([clip.sentence for clip in clips]), letter_targets(clips)], axis=1)
+    return np.concatenate([padded_labels([clip.sentence for clip in clips]), letter_targets(clips)], axis=1)
 
 
 def letter_loss(letter_rows, class_probabilities):
@@ -99,19 +97,6 @@ def ctc_and_letter_loss(letter_weight: float):
     return loss
 
 
-def clip_features(network: keras.Model, model_inputs) -> np.ndarray:
-    """(N, 75, 6375) float16: the convolutional features of each (T, 46, 140, 1) model input (short ones padded with
-    their last frame)."""
-    feature_model = keras.Model(network.inputs, network.get_layer(FEATURE_LAYER).output)
-    compiled_steps, features = {}, []
-    for model_input in model_inputs:
-        batch = model_input[np.newaxis]
-        use_compiled_step_for(feature_model, "predict", batch.shape, compiled_steps)
-        per_frame = np.asarray(feature_model.predict_on_batch(batch), dtype=np.float16)[0][:GRID_FRAMES]
-        features.append(np.pad(per_frame, ((0, GRID_FRAMES - len(per_frame)), (0, 0)), mode="edge"))
-    return np.stack(features)
-
-
 def clip_view(clips, mirrored: bool):
     """The clips' model inputs, each mirrored left to right or not, one at a time."""
     for clip in clips:
@@ -128,14 +113,6 @@ def features_of(weights_path, input_views, mixed_precision: bool) -> list[np.nda
         return [clip_features(network, model_inputs) for model_inputs in input_views]
     finally:
         keras.mixed_precision.set_global_policy("float32")
-
-
-def head_of(network: keras.Model, feature_size: int, feature_dropout: float) -> keras.Model:
-    """The network's own head layers (shared, so training it trains the network) behind a Dropout on the features."""
-    return keras.Sequential(
-        [keras.Input((None, feature_size)), keras.layers.Dropout(feature_dropout, name="feature_dropout")]
-        + [network.get_layer(name) for name in HEAD_LAYERS]
-    )
 
 
 def validation_row(head: keras.Model, features: np.ndarray, clips, targets: np.ndarray) -> dict:

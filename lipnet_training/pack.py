@@ -1,9 +1,9 @@
 """A compact training pack: the GRID-cropped uint8 mouth frames and labels of every clip in one ``.npz``.
 
-Decoding 900 clips takes ~15 s, so the pack is a cache (rebuilt when missing), and it is what travels to a GPU
-machine instead of the raw clips. Frames are stored *before* normalisation, exactly as
-:func:`lipnet_core.preprocessing.mouth_frames_of` returns them, so the loader feeds the model the same input as
-inference does.
+Decoding and cropping every clip again for each run would be wasted work, so the pack is a cache (rebuilt when
+missing), and it is what travels to a GPU machine instead of the raw clips. Frames are stored *before*
+normalisation, exactly as :func:`lipnet_core.preprocessing.mouth_frames_of` returns them, so the loader feeds the
+model the same input as inference does.
 """
 
 from dataclasses import dataclass
@@ -29,8 +29,8 @@ class PackedClip:
 
 
 def build_training_pack(data_directory, pack_path, progress=None) -> Path:
-    """Read every clip of the data directory with the ``grid`` crop and write the pack (compressed npz)."""
-    clips = list_clips(data_directory)
+    """Read every aligned clip of speaker 1 with the ``grid`` crop and write the pack (compressed npz)."""
+    clips = [clip for clip in list_clips(data_directory) if clip.alignment_path is not None]
     crops, lengths, sentences, spans, word_spans = [], [], [], [], []
     for clip in progress(clips) if progress else clips:
         _, mouth_frames = mouth_frames_of(read_clip(clip.video_path), crop="grid")

@@ -139,7 +139,7 @@ if view is not None:
             )
             .properties(height=16 * len(labels))
         )
-        st.altair_chart(heat_map, use_container_width=True)
+        st.altair_chart(heat_map, width="stretch")
         st.caption("One column per frame, one row per class; darker is more probable. Most frames pick the blank: "
                    "a letter needs only one frame, and the blank fills the frames in between.")
         path = best_path(reading.class_probabilities)

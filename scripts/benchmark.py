@@ -1,4 +1,4 @@
-"""Speed figures for the closing notes: ``python scripts/benchmark.py [--data-dir DIR] [--weights PATH]``.
+"""Speed of each stage of reading a clip: ``python scripts/benchmark.py [--data-dir DIR] [--weights PATH]``.
 
 Prints the median of repeated runs for each stage on this machine. Nothing here is a pass/fail test.
 """
@@ -78,8 +78,10 @@ def main():
         ours_seconds = median_seconds(lambda: ours(path), arguments.repeats)
         reference_seconds = median_seconds(lambda: reference_load_video(path), arguments.repeats)
         print(
-            f"{path.suffix}: decode only {decode * 1000:.1f} ms | read + grid crop + normalise {ours_seconds * 1000:.1f} ms"
-            f" | reference per-frame TF loop {reference_seconds * 1000:.1f} ms | speed-up {reference_seconds / ours_seconds:.1f}×"
+            f"{path.suffix}: decode only {decode * 1000:.1f} ms"
+            f" | read + grid crop + normalise {ours_seconds * 1000:.1f} ms"
+            f" | reference per-frame TF loop {reference_seconds * 1000:.1f} ms"
+            f" | speed-up {reference_seconds / ours_seconds:.1f}×"
         )
 
     from lipnet_core.demo.rendering import mouth_gif

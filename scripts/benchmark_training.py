@@ -25,15 +25,15 @@ def seconds_per_step(precision: str, num_frames: int, steps: int) -> float:
     import keras
     import numpy as np
 
+    from lipnet_core.losses import padded_labels
     from lipnet_core.model import build_model
-    from lipnet_training.batches import pad_labels
     from lipnet_training.fit import Recipe, compile_model
 
     keras.mixed_precision.set_global_policy(precision)
     model = build_model(num_frames=None)
     compile_model(model, Recipe())
     inputs = np.random.default_rng(0).standard_normal((2, num_frames, 46, 140, 1)).astype(np.float32)
-    labels = pad_labels(["bin blue at f two now", "set red by a one again"])
+    labels = padded_labels(["bin blue at f two now", "set red by a one again"])
     model.train_on_batch(inputs, labels)  # traces the step
     times = []
     for _ in range(steps):

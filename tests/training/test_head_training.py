@@ -5,14 +5,13 @@ import json
 import numpy as np
 import pytest
 
-from lipnet_core.losses import ctc_loss
+from lipnet_core.head_features import HEAD_LAYERS
+from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_loss, padded_labels
 from lipnet_core.model import build_model
 from lipnet_core.vocabulary import text_to_ids
 from lipnet_core.weights import load_weights
-from lipnet_training.batches import MAX_LABEL_LENGTH, pad_labels
 from lipnet_training.cli import main
 from lipnet_training.head import (
-    HEAD_LAYERS,
     HEAD_WEIGHTS,
     HeadRecipe,
     ctc_and_letter_loss,
@@ -38,7 +37,7 @@ def test_letter_targets_are_the_fourth_words_frames_and_character():
     assert rows.tolist() == [[18, 24, text_to_ids("f")[0]], [18, 24, text_to_ids("z")[0]]]
     targets = head_targets([six_word_clip("a", "bin blue at f two now")])
     assert targets.shape == (1, MAX_LABEL_LENGTH + 3)
-    assert targets[0, :MAX_LABEL_LENGTH].tolist() == pad_labels(["bin blue at f two now"])[0].tolist()
+    assert targets[0, :MAX_LABEL_LENGTH].tolist() == padded_labels(["bin blue at f two now"])[0].tolist()
 
 
 def test_letter_targets_refuse_a_clip_that_is_not_a_six_word_grid_sentence():

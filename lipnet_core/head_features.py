@@ -1,0 +1,49 @@
+"""The network cut in two at its features: the convolutions (frozen, run once per clip) and the recurrent head.
+
+Teaching the network a new face (:mod:`lipnet_core.adaptation`) and retraining the head of the published network
+(``lipnet_training.head``) both train only the head on features computed once, so an epoch costs seconds on a CPU
+instead of minutes through the 3D convolutions.
+"""
+
+import keras
+import numpy as np
+
+from lipnet_core.model import use_compiled_step_for
+
+FEATURE_LAYER = "time_distributed"  # the flattened convolutional features, one 6375-vector per frame
+HEAD_LAYERS = ("bidirectional", "dropout", "bidirectional_1", "dropout_1", "dense")
+GRID_FRAMES = 75
+
+
+def clip_features(network: keras.Model, model_inputs, num_frames: int = GRID_FRAMES, batch_size: int = 1) -> np.ndarray:
+    """(N, num_frames, 6375) float16: the convolutional features of each (T, 46, 140, 1) model input, cut to
+    ``num_frames`` or padded with its last frame.
+
+    With ``batch_size`` > 1 the inputs are padded with their last frame to ``num_frames`` first and run in batches
+    (faster on a CPU; a padded frame's features then come from the convolutions, not a copy of the last frame's).
+    """
+    feature_model = keras.Model(network.inputs, network.get_layer(FEATURE_LAYER).output)
+    compiled_steps, features = {}, []
+    model_inputs = list(model_inputs)
+    if batch_size > 1:
+        model_inputs = [_fit_frames(model_input, num_frames) for model_input in model_inputs]
+    for first in range(0, len(model_inputs), batch_size):
+        batch = np.stack(model_inputs[first : first + batch_size])
+        use_compiled_step_for(feature_model, "predict", batch.shape, compiled_steps)
+        for per_frame in np.asarray(feature_model.predict_on_batch(batch), dtype=np.float16):
+            features.append(_fit_frames(per_frame[:num_frames], num_frames))
+    return np.stack(features)
+
+
+def _fit_frames(array: np.ndarray, num_frames: int) -> np.ndarray:
+    """(T, ...) → (num_frames, ...): cut, or padded by repeating the last frame (a still mouth)."""
+    array = array[:num_frames]
+    return np.pad(array, [(0, num_frames - len(array))] + [(0, 0)] * (array.ndim - 1), mode="edge")
+
+
+def head_of(network: keras.Model, feature_size: int, feature_dropout: float = 0.0) -> keras.Model:
+    """The network's own head layers (shared, so training it trains the network) behind a Dropout on the features."""
+    return keras.Sequential(
+        [keras.Input((None, feature_size)), keras.layers.Dropout(feature_dropout, name="feature_dropout")]
+        + [network.get_layer(name) for name in HEAD_LAYERS]
+    )
