@@ -12,15 +12,6 @@ from lipnet_core.paths import SPLIT_PATH
 
 st.set_page_config(page_title="LipNet: reading lips", page_icon=":material/record_voice_over:", layout="wide")
 
-navigation = st.navigation(
-    [
-        st.Page("pages/about.py", title="About", icon=":material/menu_book:", default=True),
-        st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
-        st.Page("pages/metrics.py", title="Metrics", icon=":material/monitoring:"),
-        st.Page("pages/try_it_out.py", title="Try it out", icon=":material/videocam:"),
-    ]
-)
-navigation.run()
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -34,7 +25,6 @@ def new_sentence_seed() -> None:
     st.session_state.sentence_seed = random.randrange(2**32)
 
 
-# The sidebar comes after the page so the page's content appears first.
 with st.sidebar:
     st.subheader("Model")
     weights = weights_choice()
@@ -58,3 +48,13 @@ with st.sidebar:
         st.caption("Film your face, lit from the front, saying it at an even pace (about 3 s); then upload it on "
                    "Try it out.")
     st.button("New sentence", key="new_sentence", icon=":material/casino:", on_click=new_sentence_seed)
+
+navigation = st.navigation(
+    [
+        st.Page("pages/about.py", title="About", icon=":material/menu_book:", default=True),
+        st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
+        st.Page("pages/metrics.py", title="Metrics", icon=":material/monitoring:"),
+        st.Page("pages/try_it_out.py", title="Try it out", icon=":material/videocam:"),
+    ]
+)
+navigation.run()

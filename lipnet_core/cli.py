@@ -1,4 +1,4 @@
-"""``python -m lipnet_core {predict,evaluate,summary,download}``: reading clips with the published network.
+"""``python -m lipnet_core {predict,evaluate,adapt,summary,download}``: reading clips, and teaching the network a new face.
 
 Training it is another package's job: ``python -m lipnet_training {train,retrain-head,pack,model-card}``.
 
@@ -32,9 +32,30 @@ def _parser() -> argparse.ArgumentParser:
         "--split",
         help="which list of a split.json to evaluate (default test; alone, of the project's models/split.json)",
     )
+    evaluate.add_argument("--speaker", default="s1", help="which GRID speaker's clips (default s1)")
+    evaluate.add_argument(
+        "--crop", choices=("auto", "grid", "detected"), default="grid",
+        help="how the mouth is found (default grid: speaker 1's fixed box; use detected for other speakers)",
+    )
     evaluate.add_argument("--weights")
     evaluate.add_argument("--output", help="also write the metrics JSON to this file")
     evaluate.add_argument("--json", action="store_true")
+
+    adapt = commands.add_parser("adapt", help="fine-tune the network to a new speaker from a few of their clips")
+    adapt.add_argument("clip_files", nargs="*", metavar="CLIP", help="clip files named by their GRID id (bbaf2n.mp4)")
+    adapt.add_argument("--data-dir", help="GRID data directory (default $LIPNET_DATA_DIR or ./data)")
+    adapt.add_argument("--speaker", help="adapt to this GRID speaker's clips in --data-dir (e.g. s4)")
+    adapt.add_argument("--clips", help="a file of clip ids (one per line): only these clips of --speaker")
+    adapt.add_argument("--out", required=True, help="directory for lipnet.weights.h5 and adaptation.json")
+    adapt.add_argument("--weights", help="the network to start from (default models/lipnet.weights.h5)")
+    adapt.add_argument("--crop", choices=("auto", "grid", "detected"), default="detected")
+    adapt.add_argument("--epochs", type=int, help="default 60")
+    adapt.add_argument("--learning-rate", type=float, help="Adam's, constant (default 3e-4)")
+    adapt.add_argument("--batch-size", type=int, help="default 8")
+    adapt.add_argument("--held-aside", type=int, help="clips kept aside to choose the epoch (default 4)")
+    adapt.add_argument("--mirrored", action=argparse.BooleanOptionalAction, help="train on mirrored clips too")
+    adapt.add_argument("--seed", type=int, help="default 0")
+    adapt.add_argument("--json", action="store_true", help="print adaptation.json instead of a summary")
 
     summary = commands.add_parser("summary", help="the layer table and parameter counts")
     summary.add_argument("--json", action="store_true")

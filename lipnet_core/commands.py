@@ -27,9 +27,10 @@ def _clips_to_evaluate(arguments):
     from lipnet_core.dataset import data_dir, list_clips, load_split
     from lipnet_core.paths import SPLIT_PATH
 
-    clips = list_clips(data_dir(arguments.data_dir))
+    speaker = getattr(arguments, "speaker", "s1")
+    clips = list_clips(data_dir(arguments.data_dir), speaker)
     if not arguments.clips and not arguments.split:
-        return clips, f"every clip with an alignment in {data_dir(arguments.data_dir)}"
+        return clips, f"every clip of GRID speaker {speaker} in {data_dir(arguments.data_dir)}"
     path = Path(arguments.clips or SPLIT_PATH)
     if path.suffix == ".json":
         which = arguments.split or "test"
@@ -59,7 +60,7 @@ def evaluate(arguments) -> int:
     clips, description = _clips_to_evaluate(arguments)
     reader = LipReader(arguments.weights)
     progress = lambda items: tqdm(items, desc="evaluating", unit="clip", file=sys.stderr)  # noqa: E731
-    results = evaluate_clips(reader, clips, progress=progress, described_as=description)
+    results = evaluate_clips(reader, clips, progress=progress, described_as=description, crop=arguments.crop)
     if arguments.output:
         Path(arguments.output).write_text(json.dumps(results, indent=1) + "\n")
     if arguments.json:
@@ -71,6 +72,72 @@ def evaluate(arguments) -> int:
                 f"{name:7s} WER {scores['wer']:.2%}  CER {scores['cer']:.2%}  "
                 f"sentence accuracy {scores['sentence_accuracy']:.2%}"
             )
+    return 0
+
+
+def _adaptation_items(arguments) -> tuple[list[tuple], dict]:
+    """(clip path, sentence, name) of every clip to adapt to, and what they are, from the command's arguments."""
+    from lipnet_core.dataset import check_speaker, data_dir, list_clips
+    from lipnet_core.grid_sentences import sentence_from_id
+
+    if arguments.clip_files and arguments.speaker:
+        raise DataDirError("Give clip files or --speaker, not both.")
+    if arguments.clip_files:
+        items = []
+        for path in map(Path, arguments.clip_files):
+            sentence = sentence_from_id(path.stem)
+            if sentence is None:
+                raise DataDirError(f"{path.name} is not named by a GRID id (such as bbaf2n.mp4), so its sentence is "
+                                   "unknown.")
+            items.append((path, sentence, path.stem))
+        return items, {"source": "clip files"}
+    if not arguments.speaker:
+        raise DataDirError("Say which clips to adapt to: --speaker sN (with --data-dir), or clip files.")
+    clips = list_clips(data_dir(arguments.data_dir), check_speaker(arguments.speaker))
+    if arguments.clips:
+        try:
+            wanted = [line.strip() for line in Path(arguments.clips).read_text().splitlines() if line.strip()]
+        except OSError as error:
+            raise DataDirError(f"Cannot read the clip list {arguments.clips}: {error.strerror}.") from error
+        by_id = {clip.clip_id: clip for clip in clips}
+        missing = [clip_id for clip_id in wanted if clip_id not in by_id]
+        if missing:
+            raise DataDirError(f"{len(missing)} listed clips are not clips of {arguments.speaker} (first: {missing[0]}).")
+        clips = [by_id[clip_id] for clip_id in wanted]
+    return [(clip.video_path, clip.sentence(), clip.clip_id) for clip in clips], {"speaker": arguments.speaker}
+
+
+def adapt(arguments) -> int:
+    from dataclasses import fields
+
+    from tqdm import tqdm
+
+    from lipnet_core.adaptation import AdaptationRecipe, adapt, load_adaptation_clips
+    from lipnet_core.paths import DEFAULT_WEIGHTS
+
+    items, described_as = _adaptation_items(arguments)
+    given = {field.name: getattr(arguments, field.name, None) for field in fields(AdaptationRecipe)}
+    recipe = AdaptationRecipe(**{name: value for name, value in given.items() if value is not None})
+    with tqdm(total=len(items), desc="cropping", unit="clip", file=sys.stderr) as bar:
+        clips = load_adaptation_clips(items, arguments.crop, lambda fraction, message: bar.update(1))
+    with tqdm(total=recipe.epochs, desc="adapting", unit="epoch", file=sys.stderr) as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.n = round(fraction * recipe.epochs)
+            bar.set_postfix_str(message.split(": ", 1)[-1][:60])
+
+        report = adapt(clips, arguments.out, recipe, arguments.weights or DEFAULT_WEIGHTS, progress,
+                       {**described_as, "crop": arguments.crop})
+    if arguments.json:
+        print(json.dumps(report))
+        return 0
+    print(f"wrote {Path(arguments.out) / 'lipnet.weights.h5'}: trained on {len(report['clips_trained_on'])} clips, "
+          f"{len(report['clips_held_aside'])} kept aside, epoch {report['kept_epoch']} kept, "
+          f"{report['seconds']['total']:.0f} s")
+    before, after = report["held_aside_before"], report["held_aside_after"]
+    if before and after:
+        print(f"clips kept aside, grammar-decoder WER: {before['grid']['wer']:.1%} before, {after['grid']['wer']:.1%} "
+              f"after (greedy {before['greedy']['wer']:.1%} → {after['greedy']['wer']:.1%})")
     return 0
 
 

@@ -1,22 +1,25 @@
 """Where the GRID clips and alignments are, and the deterministic train / validation / test split.
 
-Layout (the reference ``data.zip``'s and ``../shared/grid``'s)::
+Layout (the reference ``data.zip``'s and ``../shared/grid``'s), for any speaker ``sN``::
 
-    DATA_DIR/s1/<id>.mpg or <id>.mp4
-    DATA_DIR/alignments/s1/<id>.align
+    DATA_DIR/sN/<id>.mpg or <id>.mp4
+    DATA_DIR/alignments/sN/<id>.align      (optional: without it the sentence comes from the clip id)
 """
 
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from lipnet_core.alignments import load_alignment
 from lipnet_core.errors import DataDirError
+from lipnet_core.grid_sentences import sentence_from_id
 
 DATA_DIR_VARIABLE = "LIPNET_DATA_DIR"
 DEFAULT_DATA_DIR = Path("data")
-SPEAKER = "s1"
+DEFAULT_SPEAKER = "s1"  # the speaker the published network was trained on
 CLIP_SUFFIXES = (".mpg", ".mp4")
 
 
@@ -27,35 +30,62 @@ def data_dir(explicit: str | Path | None = None) -> Path:
 
 @dataclass(frozen=True)
 class GridClip:
+    """One clip of a GRID speaker; ``alignment_path`` is None when the corpus gave no alignment for it."""
+
     clip_id: str
     video_path: Path
-    alignment_path: Path
+    alignment_path: Path | None
+    speaker: str = DEFAULT_SPEAKER
+
+    def sentence(self) -> str:
+        """What was said: from the alignment when there is one, else from the clip id."""
+        if self.alignment_path is not None:
+            return load_alignment(self.alignment_path).sentence
+        sentence = sentence_from_id(self.clip_id)
+        if sentence is None:
+            raise DataDirError(f"{self.clip_id} has no alignment and its name spells no GRID sentence.")
+        return sentence
 
 
-def find_video(directory: Path, clip_id: str) -> Path | None:
+def find_video(directory: str | Path, clip_id: str, speaker: str = DEFAULT_SPEAKER) -> Path | None:
     for suffix in CLIP_SUFFIXES:
-        candidate = directory / SPEAKER / f"{clip_id}{suffix}"
+        candidate = Path(directory) / speaker / f"{clip_id}{suffix}"
         if candidate.is_file():
             return candidate
     return None
 
 
-def list_clips(directory: str | Path | None = None) -> list[GridClip]:
-    """Every clip in the data directory that has both a video and an alignment, sorted by id."""
+def check_speaker(speaker: str) -> str:
+    """A speaker folder name such as ``s1`` or ``s26``; anything else (a path, say) is refused."""
+    if not re.fullmatch(r"s[1-9][0-9]?", str(speaker)):
+        raise DataDirError(f"{speaker!r} is not a GRID speaker: use s1 … s34.")
+    return str(speaker)
+
+
+def list_clips(directory: str | Path | None = None, speaker: str = DEFAULT_SPEAKER) -> list[GridClip]:
+    """Every clip of ``speaker`` in the data directory whose sentence is known, sorted by id: clips with an
+    alignment, and clips without one whose id spells a GRID sentence."""
     directory = data_dir(directory)
-    alignment_dir = directory / "alignments" / SPEAKER
-    if not (directory / SPEAKER).is_dir() or not alignment_dir.is_dir():
+    speaker = check_speaker(speaker)
+    video_dir, alignment_dir = directory / speaker, directory / "alignments" / speaker
+    if not video_dir.is_dir():
         raise DataDirError(
-            f"No GRID data in {directory}: expected {SPEAKER}/<id>.mp4 and alignments/{SPEAKER}/<id>.align; "
+            f"No GRID data in {directory}: expected {speaker}/<id>.mp4 (and alignments/{speaker}/<id>.align); "
             f"set {DATA_DIR_VARIABLE} or run 'python -m lipnet_core download data'."
         )
+    videos = {}
+    for suffix in CLIP_SUFFIXES:  # .mpg first: the corpus's own file wins over a re-encode of it
+        for path in sorted(video_dir.glob(f"*{suffix}")):
+            videos.setdefault(path.stem, path)
     clips = []
-    for alignment_path in sorted(alignment_dir.glob("*.align")):
-        video_path = find_video(directory, alignment_path.stem)
-        if video_path is not None:
-            clips.append(GridClip(alignment_path.stem, video_path, alignment_path))
+    for clip_id, video_path in sorted(videos.items()):
+        alignment_path = alignment_dir / f"{clip_id}.align"
+        if alignment_path.is_file():
+            clips.append(GridClip(clip_id, video_path, alignment_path, speaker))
+        elif sentence_from_id(clip_id) is not None:
+            clips.append(GridClip(clip_id, video_path, None, speaker))
     if not clips:
-        raise DataDirError(f"{directory} has alignments but no matching clips in {directory / SPEAKER}.")
+        raise DataDirError(f"{video_dir} holds no clip whose sentence is known (an alignment, or a GRID id).")
     return clips
 
 

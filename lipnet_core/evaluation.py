@@ -4,19 +4,20 @@ accuracy per decoder, with every clip's reading kept so the figures can be check
 import datetime
 from pathlib import Path
 
-from lipnet_core.alignments import load_alignment
 from lipnet_core.dataset import GridClip
 from lipnet_core.decoding import DECODERS
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.paths import display_path, file_sha256
 
 
-def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=None, described_as: str = "") -> dict:
-    """Read every clip with every decoder and score each decoder over all of them."""
+def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=None, described_as: str = "",
+                   crop: str = "grid") -> dict:
+    """Read every clip with every decoder and score each decoder over all of them (``crop``: see
+    :func:`lipnet_core.preprocessing.locate_mouth`; the published figures use the fixed GRID crop of speaker 1)."""
     references, hypotheses, per_clip = [], {name: [] for name in decoders}, []
     for clip in progress(clips) if progress else clips:
-        truth = load_alignment(clip.alignment_path).sentence
-        reading = reader.read(clip.video_path, crop="grid", decoder=decoders[0], decoders=decoders)
+        truth = clip.sentence()
+        reading = reader.read(clip.video_path, crop=crop, decoder=decoders[0], decoders=decoders)
         references.append(truth)
         row = {"clip": clip.clip_id, "truth": truth}
         for name in decoders:
@@ -32,7 +33,8 @@ def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=No
         "weights": display_path(weights) if weights else None,
         "weights_sha256": file_sha256(weights) if weights and weights.is_file() else None,
         "trained_weights": reader.trained,
-        "crop": "grid",
+        "crop": crop,
+        "speakers": sorted({clip.speaker for clip in clips}),
         "date": datetime.date.today().isoformat(),
         "per_clip": per_clip,
     }

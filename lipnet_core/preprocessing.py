@@ -2,10 +2,14 @@
 
 Two ways to place the window (:func:`locate_mouth`):
 
-* ``grid``: the reference's fixed rectangle, rows 190:236 and cols 80:220 of a 288×360 GRID frame;
+* ``grid``: the reference's fixed rectangle, rows 190:236 and cols 80:220 of a 288×360 GRID frame, where GRID
+  speaker 1's mouth is (and only speaker 1's: other GRID speakers sit elsewhere in the same frame);
 * ``detected``: a face detector finds the mouth and the window is placed with the GRID crop's geometry
   relative to the mouth (see :mod:`lipnet_core.face_detection`);
-* ``auto`` picks ``grid`` for 288×360 frames and ``detected`` otherwise.
+* ``auto`` always looks for the face first, so a clip without one is refused whatever its size. On a 288×360 frame
+  whose detected box lies within ``GRID_AGREEMENT_PIXELS`` of the fixed one, it keeps the fixed box: that is speaker 1
+  framed as the network was trained, and the fixed box is the exact crop of its training clips. Any other face gets
+  the detected box.
 """
 
 from dataclasses import dataclass
@@ -20,6 +24,8 @@ from lipnet_core.normalise import normalise_clip
 from lipnet_core.video import Clip, read_clip, to_grayscale
 
 CROP_MODES = ("auto", "grid", "detected")
+# How far (in pixels, each edge) a detected box may lie from the fixed GRID box for ``auto`` to keep the fixed one.
+GRID_AGREEMENT_PIXELS = 12
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,8 @@ class PreparedClip:
 
 
 def choose_mode(frame_size: tuple[int, int], requested: str = "auto") -> str:
-    """Resolve ``auto`` to ``grid`` for GRID-sized frames, else ``detected``."""
+    """Check the crop mode asked for; without a detection, ``auto`` can only guess ``grid`` for GRID-sized frames
+    and ``detected`` otherwise (:func:`locate_mouth` decides it from the face)."""
     if requested not in CROP_MODES:
         raise ClipError(f"Unknown crop mode {requested!r}; use one of {', '.join(CROP_MODES)}.")
     if requested != "auto":
@@ -49,6 +56,8 @@ def choose_mode(frame_size: tuple[int, int], requested: str = "auto") -> str:
 
 def locate_mouth(frames_bgr: np.ndarray, requested: str = "auto") -> MouthLocation:
     """Place the mouth window on a clip of (T, H, W, 3) uint8 BGR frames."""
+    if requested == "auto":
+        return _auto_location(frames_bgr)
     mode = choose_mode(frames_bgr.shape[1:3], requested)
     if mode == "grid":
         height, width = frames_bgr.shape[1:3]
@@ -61,6 +70,21 @@ def locate_mouth(frames_bgr: np.ndarray, requested: str = "auto") -> MouthLocati
     from lipnet_core.face_detection import detect_mouth_box  # imported lazily: loads the detector's networks
 
     return MouthLocation(mode="detected", box=detect_mouth_box(frames_bgr))
+
+
+def boxes_agree(detected: CropBox, fixed: CropBox = GRID_BOX, tolerance: int = GRID_AGREEMENT_PIXELS) -> bool:
+    """True when every edge of ``detected`` lies within ``tolerance`` pixels of the same edge of ``fixed``."""
+    edges = ("top", "left", "bottom", "right")
+    return all(abs(getattr(detected, edge) - getattr(fixed, edge)) <= tolerance for edge in edges)
+
+
+def _auto_location(frames_bgr: np.ndarray) -> MouthLocation:
+    from lipnet_core.face_detection import detect_mouth_box  # imported lazily: loads the detector's networks
+
+    detected = detect_mouth_box(frames_bgr)  # raises FaceNotFoundError for a clip without a face
+    if tuple(frames_bgr.shape[1:3]) == GRID_FRAME_SIZE and boxes_agree(detected):
+        return MouthLocation(mode="grid", box=GRID_BOX)
+    return MouthLocation(mode="detected", box=detected)
 
 
 def mouth_frames_of(clip: Clip, crop: str = "auto") -> tuple[MouthLocation, np.ndarray]:

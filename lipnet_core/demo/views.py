@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from lipnet_core.alignments import load_alignment
 from lipnet_core.dataset import GridClip, load_split
 from lipnet_core.errors import DataDirError
 from lipnet_core.paths import DEFAULT_WEIGHTS
@@ -116,7 +115,7 @@ def view_grid_clip(reader, clip: GridClip, crop: str = "auto") -> ClipView:
     from lipnet_core.demo.playback import browser_playable
 
     reading = reader.read(clip.video_path, crop=crop)
-    reference = load_alignment(clip.alignment_path).sentence
+    reference = clip.sentence()
     return _view(clip.clip_id, reading, browser_playable(clip.video_path), reference)
 
 
