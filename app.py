@@ -14,6 +14,18 @@ st.set_page_config(page_title="LipNet: reading lips", page_icon=":material/recor
 
 
 
+navigation = st.navigation(
+    [
+        st.Page("app_pages/about.py", title="About", icon=":material/menu_book:", default=True),
+        st.Page("app_pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
+        st.Page("app_pages/metrics.py", title="Metrics", icon=":material/monitoring:"),
+        st.Page("app_pages/try_it_out.py", title="Try it out", icon=":material/videocam:"),
+        st.Page("app_pages/teach_your_face.py", title="Teach it your face", icon=":material/face:"),
+    ]
+)
+navigation.run()
+
+
 @st.cache_data(ttl=60, show_spinner=False)
 def clip_count(directory: str) -> tuple[int, int]:
     clips = list_clips(directory)
@@ -25,6 +37,7 @@ def new_sentence_seed() -> None:
     st.session_state.sentence_seed = random.randrange(2**32)
 
 
+# The sidebar comes after the page so the page's content appears first.
 with st.sidebar:
     st.subheader("Model")
     weights = weights_choice()
@@ -45,16 +58,6 @@ with st.sidebar:
     st.session_state.setdefault("sentence_seed", random.randrange(2**32))
     with st.container(border=True):
         st.markdown(f"#### {random_grid_sentence(st.session_state.sentence_seed)}")
-        st.caption("Film your face, lit from the front, saying it at an even pace (about 3 s); then upload it on "
-                   "Try it out.")
+        st.caption("The published network reads GRID speaker 1 only: to have it read you, record a few such "
+                   "sentences on **Teach it your face** first.")
     st.button("New sentence", key="new_sentence", icon=":material/casino:", on_click=new_sentence_seed)
-
-navigation = st.navigation(
-    [
-        st.Page("pages/about.py", title="About", icon=":material/menu_book:", default=True),
-        st.Page("pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
-        st.Page("pages/metrics.py", title="Metrics", icon=":material/monitoring:"),
-        st.Page("pages/try_it_out.py", title="Try it out", icon=":material/videocam:"),
-    ]
-)
-navigation.run()

@@ -24,6 +24,7 @@ from lipnet_core.head_features import clip_features, head_of
 from lipnet_core.losses import ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.model import build_model
+from lipnet_core.normalise import normalise_clip
 from lipnet_core.paths import DEFAULT_WEIGHTS, display_path, file_sha256, replace_whole
 from lipnet_core.preprocessing import prepare_clip
 from lipnet_core.weights import configure_devices, load_weights
@@ -53,7 +54,12 @@ class AdaptationClip:
 
     name: str
     sentence: str
-    model_input: np.ndarray  # T x 46 x 140 x 1, float32, normalised
+    mouth_frames: np.ndarray  # T x 46 x 140, uint8 (a quarter of the normalised input's memory)
+
+    @property
+    def model_input(self) -> np.ndarray:
+        """T x 46 x 140 x 1 float32, normalised as at inference."""
+        return normalise_clip(self.mouth_frames)
 
 
 def load_adaptation_clips(
@@ -69,7 +75,7 @@ def load_adaptation_clips(
             prepared = prepare_clip(path, crop)
         except LipNetError as error:
             raise type(error)(f"{name}: {error}") from error
-        clips.append(AdaptationClip(name, sentence, prepared.model_input))
+        clips.append(AdaptationClip(name, sentence, prepared.mouth_frames))
     return clips
 
 

@@ -14,7 +14,7 @@ from lipnet_core.decoding import DECODERS, Decoded, ctc_decode
 from lipnet_core.errors import ClipError
 from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.paths import DEFAULT_WEIGHTS
-from lipnet_core.preprocessing import prepare_frames
+from lipnet_core.preprocessing import PreparedClip, prepare_frames
 from lipnet_core.uploads import saved_upload
 from lipnet_core.video import read_clip
 from lipnet_core.weights import configure_devices, load_weights
@@ -106,18 +106,21 @@ class LipReader:
 
     def read(self, clip_path: str | Path, crop: str = "auto", decoder: str = "greedy", decoders=DECODERS) -> Reading:
         """Read the sentence spoken in a clip file. Raises ClipError / FaceNotFoundError for unusable clips."""
-        if decoder not in DECODERS:
-            raise ClipError(f"Unknown decoder {decoder!r}; use one of {', '.join(DECODERS)}.")
-        decoders = tuple(dict.fromkeys((decoder, *decoders)))
-        seconds = {}
         started = time.perf_counter()
         clip = read_clip(clip_path)
-        seconds["read"] = time.perf_counter() - started
-
+        seconds = {"read": time.perf_counter() - started}
         started = time.perf_counter()
         prepared = prepare_frames(clip, crop)
         seconds["crop"] = time.perf_counter() - started
+        return self.read_prepared(prepared, decoder, decoders, seconds)
 
+    def read_prepared(self, prepared: PreparedClip, decoder: str = "greedy", decoders=DECODERS,
+                      seconds: dict | None = None) -> Reading:
+        """Read a clip already cut and normalised (so two networks can read one clip without decoding it twice)."""
+        if decoder not in DECODERS:
+            raise ClipError(f"Unknown decoder {decoder!r}; use one of {', '.join(DECODERS)}.")
+        decoders = tuple(dict.fromkeys((decoder, *decoders)))
+        seconds = dict(seconds or {})
         started = time.perf_counter()
         class_probabilities = self.probabilities(prepared.model_input)
         seconds["model"] = time.perf_counter() - started
@@ -127,6 +130,7 @@ class LipReader:
         seconds["decode"] = time.perf_counter() - started
 
         chosen = decodings[decoder]
+        clip = prepared.clip
         return Reading(
             text=chosen.text,
             tokens=chosen.tokens,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lipnet_core.dataset import GridClip, load_split
+from lipnet_core.dataset import DEFAULT_SPEAKER, GridClip, load_split
 from lipnet_core.errors import DataDirError
 from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.uploads import check_upload
@@ -114,6 +114,8 @@ def view_grid_clip(reader, clip: GridClip, crop: str = "auto") -> ClipView:
     """Read a GRID clip and prepare everything the page shows, including its ground-truth sentence."""
     from lipnet_core.demo.playback import browser_playable
 
+    if crop == "auto" and clip.speaker == DEFAULT_SPEAKER:
+        crop = "grid"  # speaker 1's clips are framed as the network trained on them: no need to look for the face
     reading = reader.read(clip.video_path, crop=crop)
     reference = clip.sentence()
     return _view(clip.clip_id, reading, browser_playable(clip.video_path), reference)

@@ -16,7 +16,7 @@ from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.vocabulary import ids_to_text
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ("pages/about.py", "pages/architecture.py", "pages/metrics.py", "pages/try_it_out.py")
+PAGES = ("app_pages/about.py", "app_pages/architecture.py", "app_pages/metrics.py", "app_pages/try_it_out.py")
 TIMEOUT = 180
 
 

@@ -1,7 +1,9 @@
 """End to end in a real browser: `streamlit run app.py`, Debian's Chromium driven by Playwright.
 
-Goes to Try it out, reads a GRID clip, selects another and the first again, uploads a file that is not a video through
-the real file input, and saves screenshots. Prints the timings (run with ``-s`` to see them).
+Try it out: reads a GRID clip, selects another and the first again, uploads a file that is not a video through the
+real file input. Teach it your face: Chromium's fake camera plays a clip of GRID speaker 4; the test records three
+sentences, adapts (two epochs, so CI stays quick) and has a new recording read by both networks. Both save
+screenshots and print timings (run with ``-s`` to see them).
 """
 
 import os
@@ -53,7 +55,7 @@ def wait_for_health(base_url: str, server: subprocess.Popen, timeout: float = 12
 def server(grid_dir, tmp_path):
     """A fresh `streamlit run app.py` on a free port; yields (base url, start time); always terminated."""
     port = free_port()
-    environment = dict(os.environ, LIPNET_DATA_DIR=str(grid_dir), TF_CPP_MIN_LOG_LEVEL="2")
+    environment = dict(os.environ, LIPNET_DATA_DIR=str(grid_dir), TF_CPP_MIN_LOG_LEVEL="2", LIPNET_ADAPT_EPOCHS="2")
     environment.pop("LIPNET_WEIGHTS", None)
     log = (tmp_path / "streamlit.log").open("w")
     started = time.monotonic()
@@ -146,6 +148,71 @@ def test_try_it_out_in_chromium(server, grid_dir, tmp_path):
             assert "not a video" in error.inner_text()
             assert not page.get_by_test_id("stException").count(), "no traceback on the page"
             page.screenshot(path=tmp_path / "upload_error.png", full_page=True)
+        finally:
+            browser.close()
+    print(f"\nscreenshots in {tmp_path}")
+    for name, seconds in timings.items():
+        print(f"{name}: {seconds:.2f} s")
+
+
+def fake_camera_file(source: Path, destination: Path) -> Path:
+    """A Y4M file of ``source`` for Chromium's fake camera (which loops it), made with the bundled ffmpeg."""
+    from lipnet_core.video import ffmpeg_executable
+
+    subprocess.run([ffmpeg_executable(), "-hide_banner", "-loglevel", "error", "-y", "-i", str(source),
+                    "-pix_fmt", "yuv420p", "-r", "25", str(destination)], check=True, timeout=120)
+    return destination
+
+
+def test_teach_it_your_face_in_chromium_with_a_fake_camera(server, grid_dir, tmp_path):
+    source = grid_dir / "s4" / "bbaf2a.mp4"
+    if not source.is_file():
+        pytest.skip(f"no clip of GRID speaker 4 at {source}")
+    camera = fake_camera_file(source, tmp_path / "camera.y4m")
+    base_url, _ = server
+    timings = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + [
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={camera}"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 3000})
+            page.goto(f"{base_url}/teach_your_face")
+            page.get_by_text("Camera on.").first.wait_for(timeout=WAIT_MS)
+            for sentence in range(1, 4):
+                started = time.monotonic()
+                page.locator(".recorder").first.get_by_role("button").click()
+                kept = page.get_by_text(f"Kept sentence {sentence}:")
+                kept.wait_for(timeout=WAIT_MS)
+                frames = int(kept.inner_text().split(": ", 1)[1].split()[0])
+                assert 70 <= frames <= 80, f"a 3 s recording at 25 fps has about 75 frames, not {frames}"
+                timings[f"sentence {sentence}: countdown, 3 s recording, kept"] = time.monotonic() - started
+                wait_until_idle(page)
+                page.get_by_role("button", name="Next").click()
+                wait_until_idle(page)
+            assert page.get_by_text("3 of 10 sentences recorded").is_visible()
+            page.screenshot(path=tmp_path / "teach_recorded.png", full_page=True)
+
+            started = time.monotonic()
+            page.get_by_role("button", name="Adapt to my face").click()
+            page.get_by_text("Adapted on ").wait_for(timeout=WAIT_MS)
+            timings["adapting (2 epochs)"] = time.monotonic() - started
+            wait_until_idle(page)
+            page.screenshot(path=tmp_path / "teach_adapted.png", full_page=True)
+            assert page.get_by_text("Download your adapted weights").is_visible()
+
+            started = time.monotonic()
+            page.locator(".recorder").nth(1).get_by_text("Camera on.").wait_for(timeout=WAIT_MS)
+            page.locator(".recorder").nth(1).get_by_role("button").click()
+            page.get_by_text("You said:").wait_for(timeout=WAIT_MS)
+            timings["read me: recording read by both networks"] = time.monotonic() - started
+            wait_until_idle(page)
+            assert page.get_by_role("heading", name="Published network (speaker 1)").is_visible()
+            assert page.get_by_role("heading", name="Adapted to you").is_visible()
+            assert not page.get_by_test_id("stException").count(), "no traceback on the page"
+            page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').nth(1).wait_for(
+                timeout=WAIT_MS)  # both heat maps drawn
+            page.screenshot(path=tmp_path / "teach_read_me.png", full_page=True)
         finally:
             browser.close()
     print(f"\nscreenshots in {tmp_path}")

@@ -1,16 +1,14 @@
 """Try it out: read a GRID clip or an uploaded one; show the video, what the network sees, and what it read."""
 
-import altair as alt
 import streamlit as st
 
 from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
 from lipnet_core.demo.explain import best_path
 from lipnet_core.demo.results import load_evaluation
-from lipnet_core.demo.tables import clip_scores, probability_table
+from lipnet_core.demo.tables import clip_scores
 from lipnet_core.demo.views import (
     clip_choices,
     held_out_ids,
-    open_reader,
     view_grid_clip,
     view_upload,
     weights_choice,
@@ -19,12 +17,8 @@ from lipnet_core.errors import LipNetError
 from lipnet_core.paths import SPLIT_PATH
 from lipnet_core.preprocessing import CROP_MODES
 from lipnet_core.uploads import UPLOAD_TYPES
-from lipnet_core.vocabulary import class_labels
-
-
-@st.cache_resource(show_spinner="Loading the LipNet model (once per server)…")
-def load_reader(_choice, weights_key: str):
-    return open_reader(_choice)
+from widgets.charts import probability_heat_map
+from widgets.resources import published_reader
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -45,7 +39,7 @@ def grid_clip_choices(directory: str):
 st.title("Try it out")
 weights = weights_choice()
 try:
-    reader = load_reader(weights, weights.cache_key)
+    reader = published_reader(weights)
 except LipNetError as error:
     st.error(str(error))
     reader = None
@@ -127,19 +121,7 @@ if view is not None:
                    "sentence allowed by GRID's grammar. Token ids index the vocabulary (1 = a … 39 = space).")
 
         st.subheader("Per-frame class probabilities")
-        labels = class_labels()
-        heat_map = (
-            alt.Chart(probability_table(reading.class_probabilities, labels))
-            .mark_rect()
-            .encode(
-                x=alt.X("frame:O", title="frame (25 per second)", axis=alt.Axis(values=list(range(0, 1000, 5)))),
-                y=alt.Y("class:N", sort=labels, title="class", axis=alt.Axis(labelOverlap=False)),
-                color=alt.Color("probability:Q", scale=alt.Scale(scheme="blues", domain=[0, 1])),
-                tooltip=["frame", "class", alt.Tooltip("probability:Q", format=".3f")],
-            )
-            .properties(height=16 * len(labels))
-        )
-        st.altair_chart(heat_map, width="stretch")
+        probability_heat_map(reading.class_probabilities)
         st.caption("One column per frame, one row per class; darker is more probable. Most frames pick the blank: "
                    "a letter needs only one frame, and the blank fills the frames in between.")
         path = best_path(reading.class_probabilities)

@@ -1,0 +1,103 @@
+"""Teaching the network a new face: the split, a tiny adaptation whose loss falls, and weights LipReader loads."""
+
+import json
+
+import numpy as np
+import pytest
+
+from lipnet_core.adaptation import (
+    ADAPTATION_REPORT,
+    ADAPTED_WEIGHTS,
+    AdaptationClip,
+    AdaptationRecipe,
+    adapt,
+    load_adaptation_clips,
+    split_aside,
+)
+from lipnet_core.cli import main
+from lipnet_core.errors import LipNetError
+from lipnet_core.head_features import HEAD_LAYERS
+from lipnet_core.model import build_model
+from lipnet_core.reader import LipReader
+
+SENTENCES = ["bin blue at f two now", "set red by z nine again", "lay green in a one soon", "place white with q six please",
+             "bin red at b zero now"]
+
+
+@pytest.fixture(scope="module")
+def start_weights(tmp_path_factory):
+    path = tmp_path_factory.mktemp("start") / "start.weights.h5"
+    build_model(None).save_weights(path)
+    return path
+
+
+def tiny_clips(count=5, num_frames=30):
+    rng = np.random.default_rng(0)
+    return [AdaptationClip(f"clip{i}", SENTENCES[i % len(SENTENCES)],
+                           rng.integers(0, 255, (num_frames, 46, 140), dtype=np.uint8)) for i in range(count)]
+
+
+def test_split_aside_keeps_at_most_a_fifth_and_loses_no_clip():
+    clips = list(range(30))
+    train, aside = split_aside(clips, 4, seed=1)
+    assert len(aside) == 4 and sorted(train + aside) == clips
+    assert split_aside(clips, 4, seed=1) == (train, aside)  # reproducible
+    assert len(split_aside(list(range(10)), 4)[1]) == 2 and split_aside(list(range(4)), 4)[1] == []
+
+
+def test_adapting_trains_only_the_head_lowers_the_loss_and_writes_loadable_weights(start_weights, tmp_path):
+    clips = tiny_clips(5)
+    heard = []
+    recipe = AdaptationRecipe(epochs=4, learning_rate=3e-3, batch_size=4, held_aside=1)
+    report = adapt(clips, tmp_path, recipe, start_weights, lambda fraction, message: heard.append(fraction),
+                   {"speaker": "test"})
+    losses = [row["loss"] for row in report["history"]]
+    assert losses[-1] < losses[0], losses
+    assert heard[-1] == 1.0 and heard == sorted(heard)
+    assert report["speaker"] == "test" and len(report["clips_trained_on"]) == 4
+    assert report["clips_held_aside"] == [name for name in (clip.name for clip in clips)
+                                          if name not in report["clips_trained_on"]]
+    assert 1 <= report["kept_epoch"] <= 4 and report["held_aside_after"]["grid"]["clips"] == 1
+    assert json.loads((tmp_path / ADAPTATION_REPORT).read_text()) == report
+    adapted, start = LipReader(tmp_path / ADAPTED_WEIGHTS), LipReader(start_weights)
+    for layer, start_layer in zip(adapted.model.layers, start.model.layers):
+        same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), start_layer.get_weights()))
+        assert same == (layer.name not in HEAD_LAYERS or not layer.get_weights()), layer.name
+
+
+def test_adapting_needs_a_few_clips(start_weights, tmp_path):
+    with pytest.raises(LipNetError, match="at least 3 clips"):
+        adapt(tiny_clips(2), tmp_path, AdaptationRecipe(epochs=1), start_weights)
+
+
+def test_a_clip_without_a_face_is_named_in_the_error(synthetic_clip):
+    from lipnet_core.errors import FaceNotFoundError
+
+    with pytest.raises(FaceNotFoundError, match="^my first take: No face"):
+        load_adaptation_clips([(synthetic_clip(num_frames=30), "bin blue at f two now", "my first take")])
+
+
+def test_the_adapt_command_on_grid_clips_of_another_speaker(grid_dir, start_weights, tmp_path, capsys):
+    if not (grid_dir / "s4").is_dir():
+        pytest.skip("no speaker 4")
+    listed = tmp_path / "clips.txt"
+    listed.write_text("bbaf2a\nbbwgza\nbgim8s\n")
+    out = tmp_path / "out"
+    arguments = ["adapt", "--data-dir", str(grid_dir), "--speaker", "s4", "--clips", str(listed), "--out", str(out),
+                 "--weights", str(start_weights), "--epochs", "1", "--json"]
+    assert main(arguments) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["speaker"] == "s4" and report["crop"] == "detected"
+    assert sorted(report["clips_trained_on"]) == ["bbaf2a", "bbwgza", "bgim8s"]
+    assert (out / ADAPTED_WEIGHTS).is_file()
+
+
+def test_the_adapt_command_refuses_what_it_cannot_use(tmp_path, capsys):
+    assert main(["adapt", "--out", str(tmp_path)]) == 2
+    assert "--speaker" in capsys.readouterr().err
+    clip = tmp_path / "my holiday.mp4"
+    clip.write_bytes(b"x")
+    assert main(["adapt", str(clip), "--out", str(tmp_path)]) == 2
+    assert "not named by a GRID id" in capsys.readouterr().err
+    assert main(["adapt", "--speaker", "../s1", "--data-dir", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "not a GRID speaker" in capsys.readouterr().err

@@ -1,0 +1,30 @@
+"""What the server shares between sessions, loaded once: the published network, the adaptation queue, and the few
+adapted networks in use (bounded, so a full class cannot fill the memory)."""
+
+import streamlit as st
+
+from lipnet_core.demo.adaptation_jobs import AdaptationQueue
+from lipnet_core.demo.views import WeightsChoice, open_reader
+
+
+@st.cache_resource(show_spinner="Loading the LipNet model (once per server)…")
+def _reader_for(_choice: WeightsChoice, weights_key: str):
+    return open_reader(_choice)
+
+
+def published_reader(choice: WeightsChoice):
+    """The published (or ``$LIPNET_WEIGHTS``) network, one per server and weights file. Raises WeightsError."""
+    return _reader_for(choice, choice.cache_key)
+
+
+@st.cache_resource(show_spinner=False)
+def adaptation_queue() -> AdaptationQueue:
+    return AdaptationQueue()
+
+
+@st.cache_resource(show_spinner="Loading your adapted network…", max_entries=4, ttl=3600)
+def adapted_reader(weights_path: str, modified_ns: int):
+    """A session's adapted network (``modified_ns`` makes a new adaptation of the same session load afresh)."""
+    from lipnet_core.reader import LipReader
+
+    return LipReader(weights=weights_path)
