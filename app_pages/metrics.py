@@ -5,10 +5,12 @@ import streamlit as st
 from lipnet_core.demo.results import (
     comparison_table,
     footnote_sources,
+    load_adaptation_study,
     load_evaluation,
     load_head_history,
     load_history,
     load_published_results,
+    unseen_speakers,
 )
 from lipnet_core.errors import LipNetError
 
@@ -79,6 +81,29 @@ else:
         hardest = evaluation.hardest_slot()
         st.caption(f"Hardest for this model: the {hardest.slot}, right in {hardest.share:.0%} of clips even with "
                    f"the {hardest.decoder} decoder, its best there.")
+
+st.header("Other speakers")
+st.markdown(
+    "The network trained on GRID speaker 1 alone. Clips of speakers it never saw, with the mouth found by the face "
+    "detector, show how little of it carries over to a new face, and what a few of the new speaker's own sentences "
+    "(**Teach it your face**) give back."
+)
+unseen = unseen_speakers()
+if unseen is None:
+    st.info("No other speaker evaluated yet: `python -m lipnet_core evaluate --speaker s4 --crop detected "
+            "--output models/metrics_s4.json`.")
+else:
+    st.dataframe(
+        unseen.assign(**{column: unseen[column] * 100 for column in unseen.columns if column.endswith(("WER", "CER"))}),
+        hide_index=True,
+        column_config={column: st.column_config.NumberColumn(column.replace("grid", "GRID grammar"), format="%.1f %%")
+                       for column in unseen.columns if column.endswith(("WER", "CER"))},
+    )
+    st.caption("All clips of each speaker in the shared GRID folder, read by the published weights (`models/"
+               "metrics_sN.json`, written by `python -m lipnet_core evaluate --speaker sN --crop detected`).")
+study = load_adaptation_study()
+if study is not None:
+    st.markdown(f"**After adaptation** ({study['what']}): {study['summary']}")
 
 st.header("Beside published GRID results")
 if published is not None:

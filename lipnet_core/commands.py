@@ -30,7 +30,7 @@ def _clips_to_evaluate(arguments):
     speaker = getattr(arguments, "speaker", "s1")
     clips = list_clips(data_dir(arguments.data_dir), speaker)
     if not arguments.clips and not arguments.split:
-        return clips, f"every clip of GRID speaker {speaker} in {data_dir(arguments.data_dir)}"
+        return clips, f"every clip of GRID speaker {speaker.removeprefix('s')} in the data directory"
     path = Path(arguments.clips or SPLIT_PATH)
     if path.suffix == ".json":
         which = arguments.split or "test"

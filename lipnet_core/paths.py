@@ -16,6 +16,8 @@ HEAD_HISTORY_NAME = "head_history.csv"
 HISTORY_PATH = MODELS_DIR / HISTORY_NAME
 HEAD_HISTORY_PATH = MODELS_DIR / HEAD_HISTORY_NAME
 PUBLISHED_RESULTS_PATH = PROJECT_ROOT / "assets" / "published_results.csv"
+UNSEEN_METRICS_GLOB = "metrics_s*.json"  # evaluate --speaker sN --output models/metrics_sN.json
+ADAPTATION_STUDY_PATH = MODELS_DIR / "adaptation_study.json"
 
 
 def file_sha256(path: str | Path) -> str:

@@ -127,6 +127,26 @@ def reading_summary(metrics: dict, example_clip: str) -> str:
     )
 
 
+def other_speakers_lines(out_dir: Path) -> list[str]:
+    """The published weights on GRID speakers they never saw (``metrics_sN.json``), and what adaptation gave
+    (``adaptation_study.json``); none when neither file exists."""
+    from lipnet_core.demo.results import load_adaptation_study, unseen_speakers
+
+    table, study = unseen_speakers(out_dir), load_adaptation_study(out_dir / "adaptation_study.json")
+    if table is None and study is None:
+        return []
+    lines = ["", "## Other speakers", ""]
+    if table is not None:
+        lines += ["All clips of each speaker in the shared GRID folder, mouth found by the face detector:", "",
+                  "| Speaker | Clips | GRID-grammar WER | Greedy WER | Greedy CER |", "|---|---|---|---|---|"]
+        lines += [f"| {row['speaker']} | {row['clips']} | {row['grid WER']:.1%} | {row['greedy WER']:.1%} |"
+                  f" {row['greedy CER']:.1%} |" for _, row in table.iterrows()]
+    if study is not None:
+        lines += ["", f"After adaptation (`python -m lipnet_core adapt`; {study['what']}): {study['summary']}"
+                  " (`adaptation_study.json`, docs/adaptation.md)."]
+    return lines
+
+
 def write_model_card(out_dir) -> Path:
     out_dir = Path(out_dir)
     recipe = json.loads((out_dir / "recipe.json").read_text())
@@ -161,6 +181,7 @@ def write_model_card(out_dir) -> Path:
             lines += ["", reading_summary(metrics, state["example_clip"])]
     else:
         lines.append("Not evaluated yet: `python -m lipnet_core evaluate … --output metrics.json` (docs/training.md).")
+    lines += other_speakers_lines(out_dir)
     if state.get("limits"):
         lines += ["", "## Known limits", "", *(f"- {limit}" for limit in state["limits"])]
     lines.append("")

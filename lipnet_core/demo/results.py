@@ -86,12 +86,16 @@ class Evaluation:
     trained_weights: bool | None
     date: str | None
     slot_accuracy: pd.DataFrame | None = None  # see :func:`slot_accuracy`
+    speakers: tuple[str, ...] = ("s1",)
+    crop: str = "grid"
 
     def measured_on(self) -> str:
         """One sentence saying what the scores were measured on."""
         count = f"{self.clips} clips" if self.clips else "an unstated number of clips"
         text = f"Measured on {self.clip_set} ({count})" if self.clip_set else f"Measured on {count}"
-        text += " of GRID speaker 1"
+        text += f" of GRID speaker {', '.join(speaker.lstrip('s') for speaker in self.speakers)}"
+        if self.crop != "grid":
+            text += f", {self.crop} crop"
         if self.weights:
             text += f", weights {self.weights}"
         if self.date:
@@ -157,7 +161,36 @@ def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
         trained_weights=trained if isinstance(trained, bool) else None,
         date=str(document["date"]) if document.get("date") else None,
         slot_accuracy=slot_accuracy(per_clip) if isinstance(per_clip := document.get("per_clip"), list) else None,
+        speakers=tuple(str(speaker) for speaker in document.get("speakers") or ("s1",)),
+        crop=str(document.get("crop") or "grid"),
     )
+
+
+def unseen_speakers(models_dir: str | Path | None = None) -> pd.DataFrame | None:
+    """One row per other GRID speaker evaluated (``metrics_sN.json``): clips, crop, and each decoder's WER / CER."""
+    rows = []
+    for path in sorted(Path(models_dir or paths.MODELS_DIR).glob(paths.UNSEEN_METRICS_GLOB),
+                       key=lambda path: int(path.stem.removeprefix("metrics_s"))):
+        evaluation = load_evaluation(path)
+        if evaluation is None:
+            continue
+        row = {"speaker": path.stem.removeprefix("metrics_s"), "clips": evaluation.clips, "crop": evaluation.crop}
+        for decoder, scores in evaluation.scores.iterrows():
+            row[f"{decoder} WER"], row[f"{decoder} CER"] = scores["wer"], scores["cer"]
+        rows.append(row)
+    return pd.DataFrame(rows) if rows else None
+
+
+def load_adaptation_study(path: str | Path | None = None) -> dict | None:
+    """The measured adaptation figures (``models/adaptation_study.json``, written by
+    ``experiments/adaptation_study.py``), or None when absent."""
+    path = Path(path or paths.ADAPTATION_STUDY_PATH)
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise LipNetError(f"Cannot read the adaptation figures {path}: {error}.") from error
 
 
 def load_published_results(path: str | Path | None = None) -> pd.DataFrame:

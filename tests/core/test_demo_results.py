@@ -153,3 +153,22 @@ def test_model_overview_counts_parameters_from_the_model():
     assert overview.trainable_parameters == overview.total_parameters == REFERENCE_PARAMETER_COUNT
     assert overview.layers["parameters"].sum() == REFERENCE_PARAMETER_COUNT
     assert overview.input_shape == (None, 75, 46, 140, 1) and overview.output_shape == (None, 75, 41)
+
+
+def test_unseen_speakers_table_reads_each_speakers_metrics(tmp_path):
+    from lipnet_core.demo.results import load_adaptation_study, unseen_speakers
+
+    assert unseen_speakers(tmp_path) is None and load_adaptation_study(tmp_path / "absent.json") is None
+    for speaker, wer in (("s4", 0.756), ("s26", 0.783)):
+        (tmp_path / f"metrics_{speaker}.json").write_text(json.dumps({
+            "clips": 10, "crop": "detected", "speakers": [speaker], "evaluated_on": f"every clip of {speaker}",
+            "decoders": {"greedy": {"wer": 0.9, "cer": 0.6, "sentence_accuracy": 0}, "grid": {"wer": wer, "cer": 0.5,
+                                                                                                "sentence_accuracy": 0}}}))
+    (tmp_path / "metrics.json").write_text("{}")  # speaker 1's file is not another speaker
+    table = unseen_speakers(tmp_path)
+    assert table["speaker"].tolist() == ["4", "26"]  # by speaker number, not as text
+    assert table["grid WER"].tolist() == [0.756, 0.783] and table["crop"].tolist() == ["detected", "detected"]
+    from lipnet_core.demo.results import load_evaluation
+
+    assert load_evaluation(tmp_path / "metrics_s26.json").measured_on().startswith(
+        "Measured on every clip of s26 (10 clips) of GRID speaker 26, detected crop")

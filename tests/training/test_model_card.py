@@ -113,16 +113,30 @@ def test_committed_model_card_is_what_the_writer_makes_of_the_committed_files(tm
     """The card must never drift from the weights' history, metrics and status: regenerate it and compare."""
     for name in ("recipe.json", "state.json", "split.json", "history.csv", "metrics.json", HEAD_RECIPE, HEAD_HISTORY):
         shutil.copy(MODELS / name, tmp_path / name)
+    for other in [*MODELS.glob("metrics_s*.json"), *MODELS.glob("adaptation_study.json")]:
+        shutil.copy(other, tmp_path / other.name)
     write_model_card(tmp_path)
     assert (tmp_path / "MODEL_CARD.md").read_text() == (MODELS / "MODEL_CARD.md").read_text()
 
 
 def test_the_committed_card_fits_one_screen_and_links_the_docs():
     card = (MODELS / "MODEL_CARD.md").read_text()
-    assert len(card.splitlines()) <= 30
+    assert len(card.splitlines()) <= 45
     assert max(len(line) for line in card.splitlines()) <= 360
     assert "](../docs/training.md)" in card and "](../docs/experiments.md)" in card
     for linked in ("training.md", "experiments.md"):
         assert (MODELS.parent / "docs" / linked).exists()
     state = json.loads((MODELS / "state.json").read_text())
     assert "notes" not in state, "the run's story goes to docs/experiments.md, not on the card"
+
+
+def test_the_card_shows_other_speakers_and_the_adapted_figure(tmp_path):
+    from lipnet_training.card import other_speakers_lines
+
+    assert other_speakers_lines(tmp_path) == []
+    (tmp_path / "metrics_s4.json").write_text(json.dumps({"clips": 30, "crop": "detected", "decoders": {
+        name: {"wer": wer, "cer": 0.5, "sentence_accuracy": 0.0} for name, wer in (("greedy", 0.8), ("grid", 0.75))}}))
+    (tmp_path / "adaptation_study.json").write_text(json.dumps({"what": "5-fold", "summary": "GRID-grammar WER 40%"}))
+    lines = other_speakers_lines(tmp_path)
+    assert "| 4 | 30 | 75.0% | 80.0% | 50.0% |" in lines
+    assert any(line.startswith("After adaptation") and "5-fold" in line and "40%" in line for line in lines)
