@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
-from lipnet_core.demo.explain import best_path
+from lipnet_core.demo.explain import best_path, winning_shares
 from lipnet_core.demo.results import load_evaluation
 from lipnet_core.demo.tables import clip_scores
 from lipnet_core.demo.views import (
@@ -122,8 +122,12 @@ if view is not None:
 
         st.subheader("Per-frame class probabilities")
         probability_heat_map(reading.class_probabilities)
-        st.caption("One column per frame, one row per class; darker is more probable. Most frames pick the blank: "
-                   "a letter needs only one frame, and the blank fills the frames in between.")
+        shares = winning_shares(reading.class_probabilities)
+        st.caption(f"One column per frame, one row per class; darker is more probable. In this clip the most likely "
+                   f"class is the space (␣) in {shares['space']:.0%} of frames, the CTC blank (·) in "
+                   f"{shares['blank']:.0%} and a letter or digit in {shares['character']:.0%}: the network holds each "
+                   "character for a frame or a few and fills the pauses between words with spaces or blanks, which "
+                   "CTC then merges and drops.")
         path = best_path(reading.class_probabilities)
         st.markdown("How CTC turns the frames into text (`·` is the blank, `␣` a space):")
         st.code(f"best class per frame  {path.frames}\nrepeats merged        {path.merged}\n"

@@ -39,8 +39,8 @@ FEATURE_BATCH = 8  # clips per forward pass of the convolutions
 class AdaptationRecipe:
     """How the head is fine-tuned. ``held_aside`` clips (at most a fifth of them) choose the epoch."""
 
-    epochs: int = 60
-    learning_rate: float = 3e-4
+    epochs: int = 40
+    learning_rate: float = 1e-3
     batch_size: int = 8
     held_aside: int = 4
     mirrored: bool = True

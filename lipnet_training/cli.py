@@ -20,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train on GRID (resumable)")
     train.add_argument("--data-dir")
+    train.add_argument("--speaker", default="s1", help="the GRID speaker whose aligned clips build the pack (s1)")
     train.add_argument("--out", default="models")
     train.add_argument("--resume", action="store_true", help="go on from --out; options not given keep its recipe.json")
     train.add_argument("--epochs", type=int, help="epochs in all, counting those already trained (default 100)")
@@ -48,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
         "retrain-head", help="retrain the BiLSTMs and softmax on frozen convolutions, with a loss term for the letter"
     )
     head.add_argument("--data-dir")
+    head.add_argument("--speaker", default="s1", help="the GRID speaker whose aligned clips build the pack (s1)")
     head.add_argument("--pack", help="the .npz training pack (default OUT/cache/training_pack.npz, built when missing)")
     head.add_argument("--weights", default="models/lipnet.weights.h5", help="the network whose convolutions are kept")
     head.add_argument("--split", default="models/split.json")
@@ -66,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
     pack = commands.add_parser("pack", help="write the compact (H.264) training pack that travels to a GPU machine")
     pack.add_argument("--data-dir")
+    pack.add_argument("--speaker", default="s1", help="the GRID speaker whose aligned clips build the pack (s1)")
     pack.add_argument("--npz", default="models/cache/training_pack.npz", help="the .npz pack (built when missing)")
     pack.add_argument("--out", required=True, help="directory for part*.mkv and index.json")
     pack.add_argument("--crf", type=int, default=0, help="0 = lossless (default); higher is smaller and lossy")
@@ -89,7 +92,8 @@ def train_command(arguments) -> int:
     if arguments.restart_schedule:
         given["schedule_start_epoch"] = epochs_trained(arguments.out)
     recipe = recipe_of_run(arguments.out, arguments.resume, **given)
-    train_from_data_dir(data_dir(arguments.data_dir), arguments.out, recipe, arguments.resume, arguments.pack, _log)
+    train_from_data_dir(data_dir(arguments.data_dir), arguments.out, recipe, arguments.resume, arguments.pack, _log,
+                        arguments.speaker)
     return 0
 
 
@@ -102,7 +106,7 @@ def retrain_head_command(arguments) -> int:
     given = {field.name: getattr(arguments, field.name) for field in fields(HeadRecipe)}
     recipe = HeadRecipe(**{name: value for name, value in given.items() if value is not None})
     pack_path = arguments.pack or Path(arguments.out) / "cache" / "training_pack.npz"
-    pack = load_pack(data_dir(arguments.data_dir), pack_path, _log)
+    pack = load_pack(data_dir(arguments.data_dir), pack_path, _log, arguments.speaker)
     retrain_head(pack, load_split(arguments.split), arguments.weights, arguments.out, recipe, _log)
     return 0
 
@@ -112,7 +116,7 @@ def pack_command(arguments) -> int:
     from lipnet_training.compact_pack import compare_packs, read_compact_pack, write_compact_pack
     from lipnet_training.fit import load_pack
 
-    original = load_pack(data_dir(arguments.data_dir), arguments.npz)
+    original = load_pack(data_dir(arguments.data_dir), arguments.npz, speaker=arguments.speaker)
     directory = write_compact_pack(original, arguments.out, crf=arguments.crf, parts=arguments.parts)
     difference = compare_packs(original, read_compact_pack(directory))
     size = sum(path.stat().st_size for path in Path(directory).iterdir()) / 2**20

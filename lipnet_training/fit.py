@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from lipnet_core.dataset import list_clips, load_split, save_split, split_clip_ids
+from lipnet_core.dataset import DEFAULT_SPEAKER, list_clips, load_split, save_split, split_clip_ids
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.losses import ctc_loss
 from lipnet_core.metrics import corpus_scores
@@ -312,7 +312,7 @@ def train(pack, out_dir, recipe: Recipe, resume=False, log=print, checkpoint_sec
     return state
 
 
-def load_pack(data_directory, pack_path, log=print) -> dict:
+def load_pack(data_directory, pack_path, log=print, speaker: str = DEFAULT_SPEAKER) -> dict:
     """{clip_id: PackedClip} from a compact pack directory, or from the ``.npz`` pack (built when missing)."""
     from lipnet_training.compact_pack import INDEX_NAME, read_compact_pack
     from lipnet_training.pack import build_training_pack, load_training_pack
@@ -322,11 +322,13 @@ def load_pack(data_directory, pack_path, log=print) -> dict:
         return read_compact_pack(pack_path)
     if not pack_path.exists():
         log(f"building the training pack {pack_path} from {data_directory} ...")
-        list_clips(data_directory)  # fail fast on a bad data directory
-        build_training_pack(data_directory, pack_path)
+        list_clips(data_directory, speaker)  # fail fast on a bad data directory
+        build_training_pack(data_directory, pack_path, speaker=speaker,
+                            crop="grid" if speaker == DEFAULT_SPEAKER else "detected")
     return load_training_pack(pack_path)
 
 
-def train_from_data_dir(data_directory, out_dir, recipe: Recipe, resume=False, pack_path=None, log=print) -> dict:
+def train_from_data_dir(data_directory, out_dir, recipe: Recipe, resume=False, pack_path=None, log=print,
+                        speaker: str = DEFAULT_SPEAKER) -> dict:
     pack_path = pack_path or Path(out_dir) / "cache" / "training_pack.npz"
-    return train(load_pack(data_directory, pack_path, log), out_dir, recipe, resume=resume, log=log)
+    return train(load_pack(data_directory, pack_path, log, speaker), out_dir, recipe, resume=resume, log=log)

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from lipnet_core.alignments import load_alignment
-from lipnet_core.dataset import list_clips
+from lipnet_core.dataset import DEFAULT_SPEAKER, list_clips
+from lipnet_core.errors import DataDirError
 from lipnet_core.paths import replace_whole
 from lipnet_core.preprocessing import mouth_frames_of
 from lipnet_core.video import read_clip
@@ -28,12 +29,16 @@ class PackedClip:
     word_spans: tuple[tuple[int, int], ...] = ()  # each word's frames, end exclusive; empty in packs built before them
 
 
-def build_training_pack(data_directory, pack_path, progress=None) -> Path:
-    """Read every aligned clip of speaker 1 with the ``grid`` crop and write the pack (compressed npz)."""
-    clips = [clip for clip in list_clips(data_directory) if clip.alignment_path is not None]
+def build_training_pack(data_directory, pack_path, progress=None, speaker: str = DEFAULT_SPEAKER,
+                        crop: str = "grid") -> Path:
+    """Read every aligned clip of ``speaker`` (the windows around the words need the alignments) with ``crop`` and
+    write the pack (compressed npz). Speaker 1 takes the fixed ``grid`` crop; any other speaker needs ``detected``."""
+    clips = [clip for clip in list_clips(data_directory, speaker) if clip.alignment_path is not None]
+    if not clips:
+        raise DataDirError(f"No clip of {speaker} has an alignment; training needs the words' timings.")
     crops, lengths, sentences, spans, word_spans = [], [], [], [], []
     for clip in progress(clips) if progress else clips:
-        _, mouth_frames = mouth_frames_of(read_clip(clip.video_path), crop="grid")
+        _, mouth_frames = mouth_frames_of(read_clip(clip.video_path), crop=crop)
         alignment = load_alignment(clip.alignment_path)
         crops.append(mouth_frames)
         lengths.append(len(mouth_frames))

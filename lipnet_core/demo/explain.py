@@ -23,6 +23,14 @@ class BestPath:
     text: str
 
 
+def winning_shares(class_probabilities: np.ndarray) -> dict[str, float]:
+    """The share of frames whose most likely class is the space, the blank, and a letter or digit."""
+    winners = np.asarray(class_probabilities).argmax(axis=-1)
+    space, blank = VOCABULARY.index(" "), BLANK_INDEX
+    return {"space": float(np.mean(winners == space)), "blank": float(np.mean(winners == blank)),
+            "character": float(np.mean((winners != space) & (winners != blank)))}
+
+
 def best_path(class_probabilities: np.ndarray) -> BestPath:
     """(T, 41) probabilities → the greedy path, its repeats merged, and its blanks removed."""
     winners = np.asarray(class_probabilities).argmax(axis=-1)

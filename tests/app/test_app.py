@@ -353,3 +353,16 @@ def test_random_grid_sentence_follows_the_grammar():
     assert all(is_grid_sentence(sentence) for sentence in sentences)
     assert len(sentences) > 10
     assert random_grid_sentence(7) == random_grid_sentence(7)
+
+
+def test_the_heat_map_caption_counts_what_the_frames_pick():
+    import numpy as np
+
+    from lipnet_core.demo.explain import winning_shares
+    from lipnet_core.vocabulary import BLANK_INDEX, NUM_CLASSES, text_to_ids
+
+    b, space = (int(text_to_ids(character)[0]) for character in "b ")
+    frames = [b, space, space, space, BLANK_INDEX, b, space, space]
+    probabilities = np.full((len(frames), NUM_CLASSES), 0.01, dtype=np.float32)
+    probabilities[np.arange(len(frames)), frames] = 0.9
+    assert winning_shares(probabilities) == {"space": 5 / 8, "blank": 1 / 8, "character": 2 / 8}

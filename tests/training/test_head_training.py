@@ -95,7 +95,7 @@ def test_the_retrain_head_command_passes_its_options_as_the_recipe(tmp_path, mon
     from lipnet_training import fit, head
 
     calls = {}
-    monkeypatch.setattr(fit, "load_pack", lambda data_directory, pack_path, log: {"pack": str(pack_path)})
+    monkeypatch.setattr(fit, "load_pack", lambda data_directory, pack_path, log, speaker: {"pack": str(pack_path)})
     monkeypatch.setattr(head, "retrain_head", lambda pack, split, weights, out, recipe, log: calls.update(
         pack=pack, weights=weights, out=out, recipe=recipe))
     split = tmp_path / "split.json"

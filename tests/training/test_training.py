@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lipnet_core.dataset import save_split, split_clip_ids
+from lipnet_core.errors import LipNetError
 from lipnet_core.losses import ctc_loss
 from lipnet_training.batches import WINDOW_LENGTHS, TrainingBatches
 from lipnet_training.fit import (
@@ -78,7 +79,7 @@ def test_train_command_restarts_the_schedule_of_the_saved_recipe(tmp_path, monke
     state_dir(tmp_path).mkdir()
     (state_dir(tmp_path) / "state.json").write_text('{"completed_epochs": 59}')
     runs = []
-    monkeypatch.setattr(fit, "train_from_data_dir", lambda data, out, recipe, resume, pack, log: runs.append(recipe))
+    monkeypatch.setattr(fit, "train_from_data_dir", lambda data, out, recipe, resume, pack, log, speaker: runs.append(recipe))
     arguments = ["train", "--data-dir", str(tmp_path), "--out", str(tmp_path), "--resume"]
     restart = ["--restart-schedule", "--learning-rate", "5e-5", "--constant-epochs", "5", "--decay-per-epoch", "0.3"]
     assert cli.main(arguments + restart) == 0
@@ -264,3 +265,20 @@ def test_compact_pack_round_trip(tmp_path, crf):
         assert difference["max_grey"] == 0 and difference["max_input"] == 0.0
     else:
         assert difference["mean_grey"] < 20  # lossy: only the layout and the order of the frames are exact
+
+
+def test_a_pack_of_another_speaker_takes_its_aligned_clips_with_the_detected_crop(grid_dir, tmp_path):
+    if not (grid_dir / "s26").is_dir():
+        pytest.skip("no speaker 26")
+    data = tmp_path / "data"
+    (data / "s26").mkdir(parents=True)
+    (data / "alignments" / "s26").mkdir(parents=True)
+    for clip_id in sorted(path.stem for path in (grid_dir / "alignments" / "s26").glob("*.align"))[:2]:
+        (data / "s26" / f"{clip_id}.mpg").symlink_to(grid_dir / "s26" / f"{clip_id}.mpg")
+        (data / "alignments" / "s26" / f"{clip_id}.align").symlink_to(grid_dir / "alignments" / "s26" / f"{clip_id}.align")
+    from lipnet_training.fit import load_pack
+
+    pack = load_pack(data, tmp_path / "pack.npz", log=lambda line: None, speaker="s26")
+    assert len(pack) == 2 and all(clip.mouth_frames.shape[1:] == (46, 140) for clip in pack.values())
+    with pytest.raises(LipNetError, match="not a GRID speaker"):
+        load_pack(data, tmp_path / "other.npz", log=lambda line: None, speaker="../s26")
