@@ -14,8 +14,8 @@ from lipnet_core.demo.views import (
     weights_choice,
 )
 from lipnet_core.errors import LipNetError
+from lipnet_core.options import CROP_MODES
 from lipnet_core.paths import SPLIT_PATH
-from lipnet_core.preprocessing import CROP_MODES
 from lipnet_core.uploads import UPLOAD_TYPES
 from widgets.charts import probability_heat_map
 from widgets.resources import published_reader

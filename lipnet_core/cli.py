@@ -12,17 +12,18 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from lipnet_core.errors import LipNetError  # noqa: E402
+from lipnet_core.options import CROP_MODES, DECODERS  # noqa: E402
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lipnet_core", description="LipNet lip reading on GRID clips.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     predict = commands.add_parser("predict", help="read the sentence spoken in a clip")
     predict.add_argument("clip")
     predict.add_argument("--weights", help="a .weights.h5 file or a TensorFlow checkpoint prefix")
-    predict.add_argument("--decoder", choices=("greedy", "beam", "grid"), default="greedy")
-    predict.add_argument("--crop", choices=("auto", "grid", "detected"), default="auto")
+    predict.add_argument("--decoder", choices=DECODERS, default="greedy")
+    predict.add_argument("--crop", choices=CROP_MODES, default="auto")
     predict.add_argument("--json", action="store_true")
 
     evaluate = commands.add_parser("evaluate", help="WER / CER / sentence accuracy over clips with alignments")
@@ -34,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--speaker", default="s1", help="which GRID speaker's clips (default s1)")
     evaluate.add_argument(
-        "--crop", choices=("auto", "grid", "detected"), default="grid",
+        "--crop", choices=CROP_MODES, default="grid",
         help="how the mouth is found (default grid: speaker 1's fixed box; use detected for other speakers)",
     )
     evaluate.add_argument("--weights")
@@ -48,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     adapt.add_argument("--clips", help="a file of clip ids (one per line): only these clips of --speaker")
     adapt.add_argument("--out", required=True, help="directory for lipnet.weights.h5 and adaptation.json")
     adapt.add_argument("--weights", help="the network to start from (default models/lipnet.weights.h5)")
-    adapt.add_argument("--crop", choices=("auto", "grid", "detected"), default="detected")
+    adapt.add_argument("--crop", choices=CROP_MODES, default="detected")
     adapt.add_argument("--epochs", type=int, help="default 40")
     adapt.add_argument("--learning-rate", type=float, help="Adam's, constant (default 1e-3)")
     adapt.add_argument("--batch-size", type=int, help="default 8")
@@ -82,7 +83,7 @@ def run_command(command, arguments) -> int:
 
 
 def main(argv=None) -> int:
-    arguments = _parser().parse_args(argv)
+    arguments = build_parser().parse_args(argv)
 
     def command(arguments):
         from lipnet_core import commands

@@ -23,7 +23,7 @@ def predict(arguments) -> int:
     return 0
 
 
-def _clips_to_evaluate(arguments):
+def clips_to_evaluate(arguments):
     from lipnet_core.dataset import data_dir, list_clips, load_split
     from lipnet_core.paths import SPLIT_PATH
 
@@ -57,7 +57,7 @@ def evaluate(arguments) -> int:
     from lipnet_core.evaluation import evaluate_clips
     from lipnet_core.reader import LipReader
 
-    clips, description = _clips_to_evaluate(arguments)
+    clips, description = clips_to_evaluate(arguments)
     reader = LipReader(arguments.weights)
     progress = lambda items: tqdm(items, desc="evaluating", unit="clip", file=sys.stderr)  # noqa: E731
     results = evaluate_clips(reader, clips, progress=progress, described_as=description, crop=arguments.crop)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 from keras import ops
 
-from lipnet_core.losses import log_probabilities
+from lipnet_core.losses import SMALLEST_PROBABILITY, log_probabilities
 from lipnet_core.vocabulary import BLANK_INDEX, ids_to_text
 
-DECODERS = ("greedy", "beam", "grid")
 DEFAULT_BEAM_WIDTH = 32
 
 
@@ -44,7 +43,7 @@ def ctc_decode_batch(class_probabilities, strategy="greedy", beam_width=DEFAULT_
     decoded = ops.convert_to_numpy(decoded)[0]  # B x T, padded with -1
     scores = ops.convert_to_numpy(scores).reshape(batch_size, -1)[:, 0]
     if strategy == "greedy":  # backends disagree on the sign; the greedy path's log-probability is a plain sum
-        scores = np.log(np.maximum(class_probabilities.max(axis=-1), 1e-12)).sum(axis=-1)
+        scores = np.log(np.maximum(class_probabilities.max(axis=-1), SMALLEST_PROBABILITY)).sum(axis=-1)
     results = []
     for row, score in zip(decoded, scores):
         tokens = tuple(int(token) for token in row if 0 <= token < BLANK_INDEX)

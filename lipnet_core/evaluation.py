@@ -5,8 +5,8 @@ import datetime
 from pathlib import Path
 
 from lipnet_core.dataset import GridClip
-from lipnet_core.decoding import DECODERS
 from lipnet_core.metrics import corpus_scores
+from lipnet_core.options import DECODERS
 from lipnet_core.paths import display_path, file_sha256
 
 

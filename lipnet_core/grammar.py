@@ -26,10 +26,10 @@ import numpy as np
 
 from lipnet_core.decoding import Decoded
 from lipnet_core.grid_sentences import GRID_GRAMMAR
+from lipnet_core.losses import SMALLEST_PROBABILITY
 from lipnet_core.vocabulary import BLANK_INDEX, NUM_CLASSES, text_to_ids
 
 DEFAULT_GRID_BEAM_WIDTH = 16
-_SMALLEST_PROBABILITY = 1e-12
 _SPACE_INDEX = int(text_to_ids(" ")[0])
 
 
@@ -199,7 +199,7 @@ def grid_grammar_search(
     num_frames = class_probabilities.shape[0]
     if num_frames < MIN_FRAMES:
         return GridSearchResult((), (), True)
-    log_probs = np.log(np.maximum(class_probabilities, _SMALLEST_PROBABILITY))
+    log_probs = np.log(np.maximum(class_probabilities, SMALLEST_PROBABILITY))
     recurrence = _PrefixRecurrence(log_probs)
     endings = _ending_masses(log_probs)
 

@@ -5,13 +5,13 @@ from keras import ops
 
 from lipnet_core.vocabulary import BLANK_INDEX, PAD_INDEX, text_to_ids
 
-_SMALLEST_PROBABILITY = 1e-12
+SMALLEST_PROBABILITY = 1e-12  # the floor under a probability before its log
 MAX_LABEL_LENGTH = 48  # characters; the longest GRID sentence has 36
 
 
 def log_probabilities(class_probabilities):
     """Softmax output → log-probabilities, which Keras 3's CTC ops take as their ``logits``."""
-    return ops.log(ops.maximum(ops.cast(class_probabilities, "float32"), _SMALLEST_PROBABILITY))
+    return ops.log(ops.maximum(ops.cast(class_probabilities, "float32"), SMALLEST_PROBABILITY))
 
 
 def ctc_loss(label_ids, class_probabilities):

@@ -21,9 +21,9 @@ from lipnet_core.crop_box import GRID_BOX, GRID_FRAME_SIZE, CropBox
 from lipnet_core.errors import ClipError
 from lipnet_core.mouth_crop import crop_mouth
 from lipnet_core.normalise import normalise_clip
+from lipnet_core.options import CROP_MODES
 from lipnet_core.video import Clip, read_clip, to_grayscale
 
-CROP_MODES = ("auto", "grid", "detected")
 # How far (in pixels, each edge) a detected box may lie from the fixed GRID box for ``auto`` to keep the fixed one.
 GRID_AGREEMENT_PIXELS = 12
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from lipnet_core.crop_box import CropBox
-from lipnet_core.decoding import DECODERS, Decoded, ctc_decode
+from lipnet_core.decoding import Decoded, ctc_decode
 from lipnet_core.errors import ClipError
 from lipnet_core.model import build_model, use_compiled_step_for
+from lipnet_core.options import DECODERS
 from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.preprocessing import PreparedClip, prepare_frames
 from lipnet_core.uploads import saved_upload

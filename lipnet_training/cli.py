@@ -14,7 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from lipnet_core.cli import run_command  # noqa: E402
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lipnet_training", description="Train LipNet on GRID clips.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -137,7 +137,7 @@ COMMANDS = {"train": train_command, "retrain-head": retrain_head_command, "pack"
 
 
 def main(argv=None) -> int:
-    arguments = _parser().parse_args(argv)
+    arguments = build_parser().parse_args(argv)
     return run_command(COMMANDS[arguments.command], arguments)
 
 

@@ -27,7 +27,8 @@ CHROMIUM_ARGS = [
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT_MS = 180_000
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="no browser: apt-get install -y chromium")
+pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="no browser: apt-get install -y chromium"),
+              pytest.mark.slow]
 sync_playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").sync_playwright
 
 

@@ -20,6 +20,8 @@ from lipnet_core.head_features import HEAD_LAYERS
 from lipnet_core.model import build_model
 from lipnet_core.reader import LipReader
 
+pytestmark = pytest.mark.slow  # builds and trains networks
+
 SENTENCES = ["bin blue at f two now", "set red by z nine again", "lay green in a one soon", "place white with q six please",
              "bin red at b zero now"]
 

@@ -103,14 +103,14 @@ def test_cli_errors_are_one_line_with_exit_code_2(random_weights, tmp_path, bad_
 
 def test_cli_evaluate_split_alone_reads_the_projects_split(grid_dir):
     """`--split validation` without `--clips` must not quietly evaluate all 900 clips."""
-    from lipnet_core.cli import _parser
-    from lipnet_core.commands import _clips_to_evaluate
+    from lipnet_core.cli import build_parser
+    from lipnet_core.commands import clips_to_evaluate
     from lipnet_core.dataset import load_split
     from lipnet_core.paths import SPLIT_PATH
 
     def chosen(*extra):
-        arguments = _parser().parse_args(["evaluate", "--data-dir", str(grid_dir), *extra])
-        clips, description = _clips_to_evaluate(arguments)
+        arguments = build_parser().parse_args(["evaluate", "--data-dir", str(grid_dir), *extra])
+        clips, description = clips_to_evaluate(arguments)
         return [clip.clip_id for clip in clips], description
 
     validation, description = chosen("--split", "validation")

@@ -17,9 +17,10 @@ TARGET_GREEDY_CER = 0.02
 CLIPS_TO_READ = 6
 METRICS = DEFAULT_WEIGHTS.parent / "metrics.json"
 
-pytestmark = pytest.mark.skipif(
-    not (DEFAULT_WEIGHTS.exists() and METRICS.exists()), reason="no committed weights and metrics in models/"
-)
+pytestmark = [
+    pytest.mark.skipif(not (DEFAULT_WEIGHTS.exists() and METRICS.exists()), reason="no committed weights and metrics"),
+    pytest.mark.slow,
+]
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,8 @@ from lipnet_training.head import (
 from lipnet_training.history import HEAD_HISTORY, HEAD_RECIPE, read_history, selection_key
 from lipnet_training.pack import PackedClip
 
+pytestmark = pytest.mark.slow  # builds and trains networks
+
 SPANS = ((2, 8), (7, 14), (14, 18), (18, 24), (24, 31), (31, 38))  # the colour overlaps the command by a frame
 
 

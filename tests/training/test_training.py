@@ -25,6 +25,8 @@ from lipnet_training.fit import (
 from lipnet_training.history import read_history, state_from_history
 from lipnet_training.pack import PackedClip, build_training_pack, load_training_pack
 
+pytestmark = pytest.mark.slow  # builds and trains networks
+
 
 def tiny_pack(num_frames=40):
     rng = np.random.default_rng(0)
