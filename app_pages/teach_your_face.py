@@ -102,15 +102,15 @@ else:
     report = job.result
     before, after = report["held_aside_before"], report["held_aside_after"]
     summary = (f"Adapted on {len(report['clips_trained_on'])} of your clips in {report['seconds']['total']:.0f} s "
-               f"(epoch {report['kept_epoch']} kept).")
+               f"({report['kept_epoch']} epochs).")
     if before and after:
-        summary += (f" On {len(report['clips_held_aside'])} clips kept aside it read {1 - after['grid']['wer']:.0%} "
-                    f"of the words right, against {1 - before['grid']['wer']:.0%} before.")
+        summary += (f" While it learnt, it read {1 - after['grid']['wer']:.0%} of the words of {len(report['clips_held_aside'])}"
+                    f" clips kept aside right, against {1 - before['grid']['wer']:.0%} before.")
     st.success(summary, icon=":material/school:")
     st.download_button("Download your adapted weights", teach.adapted_weights.read_bytes(),
                        file_name="lipnet-adapted.weights.h5", key="download_weights", icon=":material/download:")
     st.caption("Load them with `python -m lipnet_core predict CLIP --weights lipnet-adapted.weights.h5`.")
-    if len(teach.clips) > len(report["clips_trained_on"]) + len(report["clips_held_aside"]):
+    if len(teach.clips) > len({*report["clips_trained_on"], *report["clips_held_aside"]}):
         st.button(f"Adapt again with all {len(teach.clips)} sentences", key="adapt_again", on_click=start_adaptation)
 
 st.header("3. Read me")

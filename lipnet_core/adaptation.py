@@ -23,7 +23,7 @@ from lipnet_core.grammar import grid_grammar_decode
 from lipnet_core.head_features import clip_features, head_of
 from lipnet_core.losses import ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores
-from lipnet_core.model import build_model
+from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.normalise import normalise_clip
 from lipnet_core.paths import DEFAULT_WEIGHTS, display_path, file_sha256, replace_whole
 from lipnet_core.preprocessing import prepare_clip
@@ -32,7 +32,7 @@ from lipnet_core.weights import configure_devices, load_weights
 ADAPTED_WEIGHTS = "lipnet.weights.h5"
 ADAPTATION_REPORT = "adaptation.json"
 MIN_CLIPS = 3
-FEATURE_BATCH = 8  # clips per forward pass of the convolutions
+FEATURE_BATCH = 2  # clips per forward pass of the convolutions (8 took 5.7 GB of memory for 30 clips)
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class AdaptationRecipe:
     held_aside: int = 4
     mirrored: bool = True
     feature_dropout: float = 0.0
+    refit: bool = True  # after choosing the epoch, train again on every clip (the ones aside too) for that long
     seed: int = 0
 
 
@@ -105,6 +106,9 @@ def adapt(
     """Fine-tune ``base_weights`` to the speaker of ``clips``; write ``out_dir/lipnet.weights.h5`` and
     ``out_dir/adaptation.json`` (returned as a dict). ``progress(fraction, message)`` hears of each step.
 
+    With clips kept aside, a first run on the others chooses the epoch that reads the kept-aside clips best; with
+    ``recipe.refit`` the head then trains again from the published weights, on every clip, for that many epochs.
+
     Raises:
         LipNetError: fewer than ``MIN_CLIPS`` clips.
     """
@@ -118,66 +122,94 @@ def adapt(
     keras.utils.set_random_seed(recipe.seed)
     configure_devices()
     train_clips, aside_clips = split_aside(clips, recipe.held_aside, recipe.seed)
+    clips = train_clips + aside_clips  # rows 0..n-1 train, then the clips kept aside
+    train_rows, aside_rows = np.arange(len(train_clips)), np.arange(len(train_clips), len(clips))
 
     report_progress(0.0, "computing the convolutional features of each clip")
     network = build_model(None)
     load_weights(network, base_weights)
-    num_frames = max(len(clip.model_input) for clip in clips)
-    views = [[clip.model_input for clip in train_clips]]
+    num_frames = max(len(clip.mouth_frames) for clip in clips)
+    views = [[clip.model_input for clip in clips]]
     if recipe.mirrored:
-        views.append([clip.model_input[:, :, ::-1] for clip in train_clips])
-    train_features = np.stack([clip_features(network, view, num_frames, FEATURE_BATCH) for view in views])  # V x N x T x 6375
-    aside_features = (clip_features(network, [clip.model_input for clip in aside_clips], num_frames, FEATURE_BATCH)
-                      if aside_clips else None)
+        views.append([model_input[:, :, ::-1] for model_input in views[0]])
+    features = np.stack([clip_features(network, view, num_frames, FEATURE_BATCH) for view in views])  # V x N x T x F
+    labels = padded_labels([clip.sentence for clip in clips])
     seconds["features"] = time.perf_counter() - started
 
-    head = head_of(network, train_features.shape[-1], recipe.feature_dropout)
-    head.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=ctc_loss)
-    train_labels = padded_labels([clip.sentence for clip in train_clips])
-    aside_sentences = [clip.sentence for clip in aside_clips]
+    head = head_of(network, features.shape[-1], recipe.feature_dropout)
+    base_head = [layer.get_weights() for layer in head.layers]
+    compiled_steps = {}
+    rng = np.random.default_rng(recipe.seed)
+    refitting = recipe.refit and len(aside_rows) > 0
+    total_epochs = recipe.epochs * (2 if refitting else 1)  # for the progress bar: a refit takes at most as long
+
+    def restart_head() -> None:
+        for layer, weights in zip(head.layers, base_head):
+            layer.set_weights(weights)
+        head.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=ctc_loss)
+        compiled_steps.clear()
 
     def aside_scores() -> dict | None:
-        if aside_features is None:
+        if len(aside_rows) == 0:
             return None
-        return reading_scores(head.predict(aside_features.astype(np.float32), verbose=0), aside_sentences)
+        aside = features[0, aside_rows].astype(np.float32)
+        use_compiled_step_for(head, "predict", aside.shape, compiled_steps)
+        probabilities = np.asarray(head.predict_on_batch(aside), dtype=np.float32)
+        return reading_scores(probabilities, [clips[row].sentence for row in aside_rows])
 
+    def train_epoch(rows: np.ndarray) -> float:
+        """One pass over ``rows`` in full batches (the last one topped up with other rows), so every step has one
+        shape and the training step is traced once."""
+        batch_size = min(recipe.batch_size, len(rows))
+        order, losses = rng.permutation(rows), []
+        order = np.concatenate([order, rng.permutation(rows)[: -len(order) % batch_size]])
+        for first in range(0, len(order), batch_size):
+            batch_rows = order[first : first + batch_size]
+            views_taken = rng.integers(0, len(features), len(batch_rows))
+            batch = features[views_taken, batch_rows].astype(np.float32)
+            use_compiled_step_for(head, "train", batch.shape, compiled_steps)
+            losses.append(float(head.train_on_batch(batch, labels[batch_rows])))
+        return float(np.mean(losses))
+
+    restart_head()
     before = aside_scores()
-    rng = np.random.default_rng(recipe.seed)
-    history, kept, kept_weights = [], None, None
+    history, kept, kept_weights, kept_scores = [], None, None, None
     training_started = time.perf_counter()
     for epoch in range(1, recipe.epochs + 1):
-        order, losses = rng.permutation(len(train_clips)), []
-        for first in range(0, len(order), recipe.batch_size):
-            rows = order[first : first + recipe.batch_size]
-            views_taken = rng.integers(0, len(train_features), len(rows))
-            batch = train_features[views_taken, rows].astype(np.float32)
-            losses.append(float(head.train_on_batch(batch, train_labels[rows])))
-        row = {"epoch": epoch, "loss": float(np.mean(losses))}
+        row = {"epoch": epoch, "loss": train_epoch(train_rows)}
         scores = aside_scores()
         if scores is not None:
             row.update(aside_grid_wer=scores["grid"]["wer"], aside_greedy_wer=scores["greedy"]["wer"])
         history.append(row)
         key = (row.get("aside_grid_wer", 0.0), row.get("aside_greedy_wer", 0.0))
-        if kept is None or key < kept[0] or aside_features is None:  # without clips aside, the last epoch
-            kept, kept_weights = (key, epoch), [layer.get_weights() for layer in head.layers]
-        report_progress(epoch / recipe.epochs, f"epoch {epoch} of {recipe.epochs}: CTC loss {row['loss']:.2f}"
-                        + (f", held-aside grid WER {row['aside_grid_wer']:.0%}" if "aside_grid_wer" in row else ""))
+        if kept is None or key < kept[0] or scores is None:  # without clips aside, the last epoch
+            kept, kept_weights, kept_scores = (key, epoch), [layer.get_weights() for layer in head.layers], scores
+        report_progress(epoch / total_epochs, f"epoch {epoch} of {recipe.epochs}: CTC loss {row['loss']:.2f}"
+                        + (f", clips aside: {row['aside_grid_wer']:.0%} of words wrong" if scores else ""))
+    kept_epoch = kept[1]
+    if refitting:
+        restart_head()
+        for epoch in range(1, kept_epoch + 1):
+            loss = train_epoch(np.arange(len(clips)))
+            report_progress((recipe.epochs + epoch * recipe.epochs / kept_epoch) / total_epochs,
+                            f"all {len(clips)} clips, epoch {epoch} of {kept_epoch}: CTC loss {loss:.2f}")
+    else:
+        for layer, weights in zip(head.layers, kept_weights):
+            layer.set_weights(weights)
     seconds["training"] = time.perf_counter() - training_started
-
-    for layer, weights in zip(head.layers, kept_weights):
-        layer.set_weights(weights)
     replace_whole(out_dir / ADAPTED_WEIGHTS, network.save_weights)
     seconds["total"] = time.perf_counter() - started
     report = {
         **(described_as or {}),
-        "clips_trained_on": [clip.name for clip in train_clips],
+        "clips_trained_on": [clip.name for clip in (clips if refitting else train_clips)],
         "clips_held_aside": [clip.name for clip in aside_clips],
         "recipe": asdict(recipe),
         "base_weights": display_path(base_weights),
         "base_weights_sha256": file_sha256(base_weights),
-        "kept_epoch": kept[1],
+        "kept_epoch": kept_epoch,
+        "refit_on_every_clip": refitting,
         "held_aside_before": before,
-        "held_aside_after": aside_scores(),
+        "held_aside_after": kept_scores,  # the choosing run's kept epoch: the refit has seen these clips
         "history": history,
         "seconds": {stage: round(value, 1) for stage, value in seconds.items()},
     }

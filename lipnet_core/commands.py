@@ -131,13 +131,14 @@ def adapt(arguments) -> int:
     if arguments.json:
         print(json.dumps(report))
         return 0
-    print(f"wrote {Path(arguments.out) / 'lipnet.weights.h5'}: trained on {len(report['clips_trained_on'])} clips, "
-          f"{len(report['clips_held_aside'])} kept aside, epoch {report['kept_epoch']} kept, "
-          f"{report['seconds']['total']:.0f} s")
+    aside = len(report["clips_held_aside"])
+    print(f"wrote {Path(arguments.out) / 'lipnet.weights.h5'} in {report['seconds']['total']:.0f} s: "
+          f"{report['kept_epoch']} epochs (chosen on {aside} clips kept aside), trained on "
+          f"{len(report['clips_trained_on'])} clips")
     before, after = report["held_aside_before"], report["held_aside_after"]
     if before and after:
-        print(f"clips kept aside, grammar-decoder WER: {before['grid']['wer']:.1%} before, {after['grid']['wer']:.1%} "
-              f"after (greedy {before['greedy']['wer']:.1%} → {after['greedy']['wer']:.1%})")
+        print(f"the {aside} clips kept aside while choosing, GRID-grammar WER: {before['grid']['wer']:.1%} before, "
+              f"{after['grid']['wer']:.1%} after (greedy {before['greedy']['wer']:.1%} → {after['greedy']['wer']:.1%})")
     return 0
 
 

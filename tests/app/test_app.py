@@ -110,10 +110,13 @@ def test_metrics_page_says_when_nothing_is_committed(no_data_dir, tmp_path, monk
     monkeypatch.setattr(paths, "HISTORY_PATH", tmp_path / "history.csv")
     monkeypatch.setattr(paths, "HEAD_HISTORY_PATH", tmp_path / "head_history.csv")
     monkeypatch.setattr(paths, "METRICS_PATH", tmp_path / "metrics.json")
+    monkeypatch.setattr(paths, "MODELS_DIR", tmp_path)
+    monkeypatch.setattr(paths, "ADAPTATION_STUDY_PATH", tmp_path / "adaptation_study.json")
     app = open_page(PAGES[2])
     assert not app.exception
     assert "No training history committed yet" in texts(app.info)
     assert "No evaluation committed yet" in texts(app.info)
+    assert "No other speaker evaluated yet" in texts(app.info)
     comparison = app.dataframe[0].value
     assert set(comparison["figures"]) == {"published"}, "no figures of ours without metrics.json"
     assert "arXiv:1611.01599" in texts(app.markdown)
@@ -149,11 +152,14 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     scores = app.dataframe[0].value.set_index("decoder")
     assert scores.loc["grid", "wer"] == pytest.approx(12.5)
     assert "Measured on the 'test' clips (90 clips)" in texts(app.caption)
-    comparison = app.dataframe[1].value
+    comparison = app.dataframe[-1].value
     ours = comparison[comparison["figures"] == "ours"]
     assert list(ours["WER %"]) == pytest.approx([25.0, 12.5])
     paper = comparison[comparison["system"] == "LipNet (paper)"]
     assert sorted(paper["WER %"]) == pytest.approx([4.8, 11.4])
+    unseen = next(frame.value for frame in app.dataframe if "speaker" in frame.value.columns)
+    assert list(unseen["speaker"]) == ["4", "26", "31"], "the committed models/metrics_sN.json"
+    assert unseen.set_index("speaker").loc["4", "grid WER"] == pytest.approx(75.56, abs=0.01)
 
 
 def test_metrics_page_shows_which_grid_words_the_model_reads(no_data_dir, tmp_path, monkeypatch):

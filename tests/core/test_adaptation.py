@@ -56,15 +56,21 @@ def test_adapting_trains_only_the_head_lowers_the_loss_and_writes_loadable_weigh
     losses = [row["loss"] for row in report["history"]]
     assert losses[-1] < losses[0], losses
     assert heard[-1] == 1.0 and heard == sorted(heard)
-    assert report["speaker"] == "test" and len(report["clips_trained_on"]) == 4
-    assert report["clips_held_aside"] == [name for name in (clip.name for clip in clips)
-                                          if name not in report["clips_trained_on"]]
+    assert report["speaker"] == "test" and len(report["clips_held_aside"]) == 1
+    assert report["refit_on_every_clip"] and sorted(report["clips_trained_on"]) == sorted(clip.name for clip in clips)
     assert 1 <= report["kept_epoch"] <= 4 and report["held_aside_after"]["grid"]["clips"] == 1
     assert json.loads((tmp_path / ADAPTATION_REPORT).read_text()) == report
     adapted, start = LipReader(tmp_path / ADAPTED_WEIGHTS), LipReader(start_weights)
     for layer, start_layer in zip(adapted.model.layers, start.model.layers):
         same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), start_layer.get_weights()))
         assert same == (layer.name not in HEAD_LAYERS or not layer.get_weights()), layer.name
+
+
+def test_without_a_refit_the_clips_aside_stay_unseen(start_weights, tmp_path):
+    clips = tiny_clips(5)
+    report = adapt(clips, tmp_path, AdaptationRecipe(epochs=2, held_aside=1, refit=False), start_weights)
+    assert not report["refit_on_every_clip"] and len(report["clips_trained_on"]) == 4
+    assert report["clips_held_aside"] == [clip.name for clip in clips if clip.name not in report["clips_trained_on"]]
 
 
 def test_adapting_needs_a_few_clips(start_weights, tmp_path):
