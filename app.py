@@ -8,9 +8,10 @@ from lipnet_core.dataset import data_dir, list_clips
 from lipnet_core.demo.views import held_out_ids, weights_choice
 from lipnet_core.errors import LipNetError
 from lipnet_core.grid_sentences import random_grid_sentence
-from lipnet_core.paths import SPLIT_PATH
+from lipnet_core.paths import PROJECT_ROOT, SPLIT_PATH
 
-st.set_page_config(page_title="LipNet: reading lips", page_icon=":material/record_voice_over:", layout="wide")
+PAGE_ICON = PROJECT_ROOT / "assets" / "icon.png"  # a file, not an icon font: the app works offline
+st.set_page_config(page_title="LipNet: reading lips", page_icon=str(PAGE_ICON), layout="wide")
 
 
 

@@ -5,6 +5,7 @@ import random
 import streamlit as st
 
 from lipnet_core.demo.adaptation_jobs import remove_stale_workspaces
+from lipnet_core.demo.results import load_adaptation_study
 from lipnet_core.demo.teach import MIN_RECORDINGS, RECORDING_SECONDS, TeachSession, read_side_by_side
 from lipnet_core.demo.views import weights_choice
 from lipnet_core.errors import LipNetError
@@ -66,6 +67,16 @@ st.markdown(
     "new sentence and compare the published network with yours. Your clips and the adapted network stay in a "
     "temporary folder of this session and are deleted when you leave."
 )
+study = load_adaptation_study()
+if study is not None:
+    rows = sorted(study["rows"], key=lambda row: row["clips"])
+    st.caption(
+        f"What to expect, measured on GRID speaker {study['speaker'].lstrip('s')} ({study['what'].split(': ')[-1]}): "
+        f"the published network reads {study['published_network']['grid_wer']:.0%} of the words wrong; adapted on "
+        + ", ".join(f"{row['clips']} sentences, {row['grid_wer']:.0%}" for row in rows)
+        + f". Adapting on {rows[-1]['clips']} took about {rows[-1]['adapt_seconds_mean'] / 60:.1f} minutes on a 2-core "
+        "CPU. Better, not good: details in docs/adaptation.md."
+    )
 
 st.header("1. Record the sentences")
 st.progress(len(teach.clips) / len(teach.sentences),

@@ -133,11 +133,11 @@ def adapt(arguments) -> int:
         return 0
     aside = len(report["clips_held_aside"])
     print(f"wrote {Path(arguments.out) / 'lipnet.weights.h5'} in {report['seconds']['total']:.0f} s: "
-          f"{report['kept_epoch']} epochs (chosen on {aside} clips kept aside), trained on "
+          f"{report['kept_epoch']} epochs, trained on "
           f"{len(report['clips_trained_on'])} clips")
     before, after = report["held_aside_before"], report["held_aside_after"]
     if before and after:
-        print(f"the {aside} clips kept aside while choosing, GRID-grammar WER: {before['grid']['wer']:.1%} before, "
+        print(f"the {aside} clips kept aside in a first run, GRID-grammar WER: {before['grid']['wer']:.1%} before, "
               f"{after['grid']['wer']:.1%} after (greedy {before['greedy']['wer']:.1%} → {after['greedy']['wer']:.1%})")
     return 0
 
