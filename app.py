@@ -5,7 +5,7 @@ import random
 import streamlit as st
 
 from lipnet_core.dataset import data_dir, list_clips
-from lipnet_core.demo.views import held_out_ids, weights_choice
+from lipnet_core.demo.views import clip_splits, weights_choice
 from lipnet_core.errors import LipNetError
 from lipnet_core.grid_sentences import random_grid_sentence
 from lipnet_core.paths import PROJECT_ROOT, SPLIT_PATH
@@ -21,6 +21,7 @@ navigation = st.navigation(
         st.Page("app_pages/architecture.py", title="Architecture", icon=":material/account_tree:"),
         st.Page("app_pages/metrics.py", title="Metrics", icon=":material/monitoring:"),
         st.Page("app_pages/try_it_out.py", title="Try it out", icon=":material/videocam:"),
+        st.Page("app_pages/quiz.py", title="Human vs machine", icon=":material/sports_score:"),
         st.Page("app_pages/teach_your_face.py", title="Teach it your face", icon=":material/face:"),
     ]
 )
@@ -28,10 +29,11 @@ navigation.run()
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def clip_count(directory: str) -> tuple[int, int]:
-    clips = list_clips(directory)
-    held_out = held_out_ids(SPLIT_PATH)
-    return len(clips), sum(clip.clip_id in held_out for clip in clips)
+def clip_count(directory: str) -> tuple[int, int, int]:
+    """All clips, and those held out from training: the test and the validation lists of the split."""
+    clips, splits = list_clips(directory), clip_splits(SPLIT_PATH)
+    return (len(clips), sum(splits.get(clip.clip_id) == "test" for clip in clips),
+            sum(splits.get(clip.clip_id) == "validation" for clip in clips))
 
 
 def new_sentence_seed() -> None:
@@ -50,8 +52,9 @@ with st.sidebar:
     directory = data_dir()
     st.markdown(f"Data directory: `{directory}`")
     try:
-        total, held_out = clip_count(str(directory))
-        st.markdown(f"GRID clips: **{total}** ({held_out} held out from training)")
+        total, test, validation = clip_count(str(directory))
+        st.markdown(f"GRID clips: **{total}** ({test + validation} held out from training: {test} test, "
+                    f"{validation} validation)")
     except LipNetError as error:
         st.caption(f"No GRID clips found. {error}")
 

@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+from lipnet_core.demo.explain import data_path_dot
+
 st.title("Reading lips with LipNet")
 st.markdown(
     """
@@ -24,6 +26,8 @@ st.markdown(
    the CTC loss needs no frame-by-frame labels, only the sentence.
 """
 )
+st.markdown("**The data path, from clip to text** (T frames; *Try it out* shows each step on a real clip):")
+st.graphviz_chart(data_path_dot("LR"), width="stretch")
 with st.container(border=True):
     st.markdown(
         """

@@ -26,23 +26,26 @@ trainable_column.metric("Trainable parameters", f"{overview.trainable_parameters
 input_column.metric("Input per clip", shape_text(overview.input_shape), help="frames × height × width × channels")
 output_column.metric("Output per clip", shape_text(overview.output_shape), help="frames × classes")
 
-path_column, table_column = st.columns([1, 3])
+path_column, table_column = st.columns([1, 4])
 with path_column:
     st.markdown("**The data path** (T frames)")
     st.graphviz_chart(data_path_dot(), width="stretch")
 with table_column:
-    st.markdown("**Layers**")
+    st.markdown("**Layers**, top to bottom as the data flows")
     st.dataframe(
         overview.layers,
         hide_index=True,
         height=35 * (len(overview.layers) + 1) + 3,
+        column_order=["type", "what it does", "output_shape", "parameters", "name"],
         column_config={
-            "name": "Layer",
-            "type": "Type",
-            "output_shape": "Output shape",
-            "parameters": st.column_config.NumberColumn("Parameters", format="localized"),
+            "name": st.column_config.TextColumn("Keras name", width="small"),
+            "type": st.column_config.TextColumn("Layer", width="small"),
+            "what it does": st.column_config.TextColumn("What it does", width="large"),
+            "output_shape": st.column_config.TextColumn("Output shape", width="small"),
+            "parameters": st.column_config.NumberColumn("Parameters", format="localized", width="small"),
         },
     )
+    st.caption("Output shapes read (batch, frames, height, width, channels); 75 frames is a GRID clip's length.")
 st.caption(
     "Input: mouth crops, 46 × 140 grey pixels per frame, normalised to zero mean and unit variance. Output: for "
     "every frame, a probability for each of the 41 classes (40 characters and padding, plus the CTC blank). "

@@ -1,7 +1,9 @@
-"""Metrics: the committed training history and evaluation, beside published GRID results. Nothing typed by hand."""
+"""Metrics: what the committed evaluations say, in plain words first; curves for the curious. Nothing typed by hand."""
 
 import streamlit as st
 
+from lipnet_core import paths
+from lipnet_core.demo.letters import VISEME_GROUPS, confusion_summary, letter_confusion, letter_pairs
 from lipnet_core.demo.results import (
     comparison_table,
     footnote_sources,
@@ -9,78 +11,97 @@ from lipnet_core.demo.results import (
     load_evaluation,
     load_head_history,
     load_history,
+    load_published_epoch,
     load_published_results,
+    seen_and_unseen,
     unseen_speakers,
 )
 from lipnet_core.errors import LipNetError
+from widgets.charts import confusion_heat_map, labelled_lines
 
-PERCENT = st.column_config.NumberColumn(format="%.1f %%")
+PUBLISHED_EPOCH = load_published_epoch()
+DECODER_NAMES = {"greedy": "greedy decoding (the best class per frame)", "beam": "beam search",
+                 "grid": "the GRID-grammar decoder (the most likely six-word GRID sentence)"}
 
 st.title("Metrics")
 try:
-    history = load_history()
-    head_history = load_head_history()
     evaluation = load_evaluation()
+    trained_on = load_evaluation(paths.TRAIN_METRICS_PATH)
+    history, head_history = load_history(), load_head_history()
     published = load_published_results()
 except LipNetError as error:
     st.error(str(error))
-    history = head_history = evaluation = published = None
+    evaluation = trained_on = history = head_history = published = None
 
-st.header("Training")
-if history is None:
-    st.info("No training history committed yet (`models/history.csv`): nothing to show until a model is trained.")
-else:
-    st.caption(f"{len(history)} epochs from `models/history.csv`.")
-    loss_column, rate_column = st.columns(2)
-    with loss_column:
-        st.markdown("**CTC loss per epoch**")
-        st.line_chart(history, y=[name for name in ("loss", "val_loss") if name in history], x_label="epoch")
-    with rate_column:
-        st.markdown("**Learning rate per epoch**")
-        if "lr" in history:
-            st.line_chart(history, y="lr", x_label="epoch")
-    validation_scores = [name for name in ("val_wer", "val_cer", "val_sentence_accuracy") if name in history]
-    if validation_scores:
-        st.markdown("**Validation error rates and sentence accuracy per epoch** (fractions, greedy decoding)")
-        st.line_chart(history, y=validation_scores, x_label="epoch")
-if head_history is not None:
-    st.subheader("Head retrained on the frozen convolutions")
-    st.caption(
-        f"{len(head_history)} epochs from `models/head_history.csv`: the two BiLSTMs and the softmax trained again on "
-        "the convolutional features of the weights above, with a loss term for the letter; the epoch with the lowest "
-        "validation greedy WER is the published one (the model card has the recipe)."
-    )
-    st.markdown("**Validation scores per epoch** (fractions: greedy WER, grid-decoder WER, letter right)")
-    st.line_chart(head_history, y=["val_wer", "val_grid_wer", "val_letter_accuracy"], x_label="epoch")
-
-st.header("Evaluation")
+st.header("How well it reads speaker 1")
 if evaluation is None:
-    st.info("No evaluation committed yet (`models/metrics.json`): run the evaluate command after training.")
+    st.info("No evaluation committed yet (`models/metrics.json`): run `python -m lipnet_core evaluate --output "
+            "models/metrics.json` after training.")
 else:
-    st.caption(evaluation.measured_on())
     if evaluation.trained_weights is False:
         st.warning("These scores were measured with random weights (no trained model): they are not LipNet's.")
-    st.dataframe(
-        evaluation.scores.mul(100).rename_axis("decoder").reset_index(),
-        hide_index=True,
-        column_config={"wer": st.column_config.NumberColumn("WER", format="%.1f %%"),
-                       "cer": st.column_config.NumberColumn("CER", format="%.1f %%"),
-                       "sentence_accuracy": st.column_config.NumberColumn("Sentence accuracy", format="%.1f %%")},
-    )
-    if evaluation.slot_accuracy is not None:
-        st.markdown("**Which words it reads right**: the share of these clips whose reading has the word of each "
-                    "GRID slot right, per decoder (a reading that drops a word is wrong in that slot only)")
-        st.dataframe(
-            evaluation.slot_accuracy.mul(100).reset_index(),
-            hide_index=True,
-            column_config={
-                name: st.column_config.ProgressColumn(name, format="%.0f %%", min_value=0, max_value=100)
-                for name in evaluation.slot_accuracy.columns
-            },
+    words, sentences = evaluation.words_right(), evaluation.scores["sentence_accuracy"]
+    best = words.idxmax() if words is not None else sentences.idxmax()
+    if words is not None:
+        others = [f"with {DECODER_NAMES.get(name, name)}, {words[name]:.0%} of words and {sentences[name]:.0%} of "
+                  "sentences" for name in words.index if name != best]
+        st.markdown(
+            f"On **{evaluation.clips} clips of speaker 1 that it never trained on**, with "
+            f"{DECODER_NAMES.get(best, best)} the network reads **{words[best]:.0%} of the words** and **"
+            f"{sentences[best]:.0%} of the sentences** exactly right" + (f"; {'; '.join(others)}." if others else ".")
         )
+    table = seen_and_unseen(evaluation, trained_on)
+    st.dataframe(table, hide_index=True, column_config={
+        column: st.column_config.ProgressColumn(column, format="%.0f %%", min_value=0, max_value=100)
+        for column in table.columns if column != "decoder"})
+    st.caption(evaluation.measured_on() + (f" Trained-on figures: {trained_on.measured_on()[0].lower()}"
+                                           f"{trained_on.measured_on()[1:]}" if trained_on else ""))
+    if trained_on is not None and words is not None and trained_on.words_right() is not None:
+        seen_words, seen_sentences = trained_on.words_right()[best], trained_on.scores.loc[best, "sentence_accuracy"]
+        st.subheader("Why the clips it trained on read so much better")
+        st.markdown(
+            f"On the {trained_on.clips} clips it learned from, the same network reads {seen_words:.0%} of the words "
+            f"and {seen_sentences:.0%} of the sentences right; on clips it never saw, {words[best]:.0%} and "
+            f"{sentences[best]:.0%}. That gap is **over-fitting**: with 8.5 million weights and one speaker's "
+            f"{trained_on.clips} sentences, the network can remember details of each training clip (this take's "
+            "head position, lighting, the exact timing of each word) instead of only what every way of saying a "
+            "word has in common. New clips of the same speaker differ in those details, so what it memorised does "
+            "not help there. More speakers and more sentences are the usual cure; GRID has 34 speakers, this "
+            "project had one."
+        )
+
+    if evaluation.slot_accuracy is not None:
+        st.header("Which words it gets wrong")
+        st.markdown("The share of the held-out clips whose reading has the word of each GRID slot right, per "
+                    "decoder (a reading that drops a word is wrong in that slot only).")
+        st.dataframe(evaluation.slot_accuracy.mul(100).reset_index(), hide_index=True, column_config={
+            name: st.column_config.ProgressColumn(name, format="%.0f %%", min_value=0, max_value=100)
+            for name in evaluation.slot_accuracy.columns})
         hardest = evaluation.hardest_slot()
         st.caption(f"Hardest for this model: the {hardest.slot}, right in {hardest.share:.0%} of clips even with "
                    f"the {hardest.decoder} decoder, its best there.")
+
+        st.subheader("Why letters are hard")
+        sets = {f"held-out clips ({evaluation.clips})": evaluation}
+        if trained_on is not None:
+            sets[f"clips it trained on ({trained_on.clips})"] = trained_on
+        shown = st.radio("Letters of", list(sets), horizontal=True, key="letter_clips")
+        pairs = letter_pairs(sets[shown].per_clip, "grid")
+        if not pairs:
+            st.info("This evaluation kept no per-clip readings, so there is nothing to count.")
+        else:
+            summary = confusion_summary(pairs)
+            st.markdown(
+                f"Each GRID letter is one short syllable, and many letter names look alike on the lips. Of the "
+                f"{summary['letters']} letters in these clips the grammar decoder read {summary['right']} right; of "
+                f"the {summary['wrong']} it got wrong, **{summary['same_group']}** were read as a letter of the "
+                "same mouth-shape group. Rows are the letter spoken, columns the letter read, both ordered by "
+                "group: " + "; ".join(VISEME_GROUPS) + "."
+            )
+            confusion_heat_map(letter_confusion(pairs))
+            st.caption("The groups are this project's, by the visible shape of each letter's name (lip-readers "
+                       "call such look-alike groups visemes); GRID has no w. A mistake inside a group is one the "
+                       "lips alone cannot settle; a mistake across groups is the network's own.")
 
 st.header("Other speakers")
 st.markdown(
@@ -93,14 +114,13 @@ if unseen is None:
     st.info("No other speaker evaluated yet: `python -m lipnet_core evaluate --speaker s4 --crop detected "
             "--output models/metrics_s4.json`.")
 else:
-    st.dataframe(
-        unseen.assign(**{column: unseen[column] * 100 for column in unseen.columns if column.endswith(("WER", "CER"))}),
-        hide_index=True,
-        column_config={column: st.column_config.NumberColumn(column.replace("grid", "GRID grammar"), format="%.1f %%")
-                       for column in unseen.columns if column.endswith(("WER", "CER"))},
-    )
-    st.caption("All clips of each speaker in the shared GRID folder, read by the published weights (`models/"
-               "metrics_sN.json`, written by `python -m lipnet_core evaluate --speaker sN --crop detected`).")
+    rates = [column for column in unseen.columns if column.endswith(("WER", "CER"))]
+    st.dataframe(unseen.assign(**{column: unseen[column] * 100 for column in rates}), hide_index=True,
+                 column_config={column: st.column_config.NumberColumn(column.replace("grid", "GRID grammar"),
+                                                                      format="%.1f %%") for column in rates})
+    st.caption("Word (WER) and character (CER) error rates: lower is better. All clips of each speaker in the "
+               "shared GRID folder, read by the published weights (`models/metrics_sN.json`, written by "
+               "`python -m lipnet_core evaluate --speaker sN --crop detected`).")
 study = load_adaptation_study()
 if study is not None:
     st.markdown(f"**After adaptation** ({study['what']}): {study['summary']}")
@@ -108,11 +128,13 @@ if study is not None:
 st.header("Beside published GRID results")
 if published is not None:
     table, sources = footnote_sources(comparison_table(published, evaluation))
-    st.dataframe(
-        table,
-        hide_index=True,
-        column_config={"CER %": PERCENT, "WER %": PERCENT, "source": st.column_config.TextColumn("ref")},
-    )
+    st.dataframe(table, hide_index=True, column_config={
+        "system": st.column_config.TextColumn("system", width="medium"),
+        "setting": st.column_config.TextColumn("setting", width="large"),
+        "CER %": st.column_config.NumberColumn("CER", format="%.1f %%", width="small"),
+        "WER %": st.column_config.NumberColumn("WER", format="%.1f %%", width="small"),
+        "figures": st.column_config.TextColumn("figures", width="small"),
+        "source": st.column_config.TextColumn("ref", width="small")})
     st.markdown("**Sources**\n" + "\n".join(f"{number}. {source}" for number, source in enumerate(sources, 1)))
     st.caption(
         "Published figures are copied from their sources (`assets/published_results.csv`). They are not comparable "
@@ -120,3 +142,35 @@ if published is not None:
         "(multi-speaker), its *unseen speakers* split tests on speakers never trained on; ours trains on speaker 1 "
         "only and tests on speaker 1's held-out clips."
     )
+
+with st.expander("Training curves, for the curious"):
+    if history is None:
+        st.info("No training history committed yet (`models/history.csv`).")
+    else:
+        st.markdown(f"**Stage 1: the whole network**, {len(history)} epochs (`models/history.csv`). The CTC loss "
+                    "falls on the training clips (blue) far below the held-out validation clips (orange): the "
+                    "over-fitting above, as it happened.")
+        labelled_lines(history, {"loss": "training clips", "val_loss": "validation clips"}, "CTC loss",
+                       marked_epoch=PUBLISHED_EPOCH)
+        st.markdown("**Learning rate.** Held at its starting value, then lowered every epoch; each jump back up is "
+                    "a *warm restart*, begun by hand when progress stalled, to shake the network out of a plateau.")
+        labelled_lines(history, {"lr": "Adam learning rate"}, "learning rate", log_scale=True, height=200)
+        st.markdown("**Validation error rates** (greedy decoding, 45 validation clips).")
+        labelled_lines(history, {"val_wer": "word error rate", "val_cer": "character error rate"}, "error rate",
+                       percent=True, marked_epoch=PUBLISHED_EPOCH)
+        if "val_sentence_accuracy" in history and history["val_sentence_accuracy"].max() == 0:
+            st.caption("Not plotted: the log's validation sentence accuracy, 0% at every epoch of this stage. This "
+                       "stage's greedy readings never got a whole validation sentence right (one or two words wrong "
+                       "in each); whole sentences came with stage 2 below and the grammar decoder.")
+        st.caption("Epochs 120–121 tried another kind of training clip (sentences spliced from several clips, "
+                   "`docs/experiments.md`): the training loss jumps because the clips changed, the validation "
+                   "scores got worse, and the run stopped."
+                   + (f" The published network keeps epoch {PUBLISHED_EPOCH}'s convolutions (dashed rule)."
+                      if PUBLISHED_EPOCH else ""))
+    if head_history is not None:
+        st.markdown(f"**Stage 2: the head retrained** on the frozen convolutions, {len(head_history)} epochs "
+                    "(`models/head_history.csv`), with a loss term for the letter; the epoch with the lowest "
+                    "validation greedy word error rate is the published one (the model card has the recipe).")
+        labelled_lines(head_history, {"val_wer": "word error rate (greedy)",
+                                      "val_grid_wer": "word error rate (GRID grammar)",
+                                      "val_letter_accuracy": "letters right"}, "validation clips", percent=True)

@@ -6,24 +6,20 @@ from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
 from lipnet_core.demo.explain import best_path, winning_shares
 from lipnet_core.demo.results import load_evaluation
 from lipnet_core.demo.tables import clip_scores
-from lipnet_core.demo.views import (
-    clip_choices,
-    held_out_ids,
-    view_grid_clip,
-    view_upload,
-    weights_choice,
-)
+from lipnet_core.demo.views import SPLIT_LABELS, clip_choices, clip_splits, view_grid_clip, view_upload, weights_choice
 from lipnet_core.errors import LipNetError
 from lipnet_core.options import CROP_MODES
 from lipnet_core.paths import SPLIT_PATH
 from lipnet_core.uploads import UPLOAD_TYPES
 from widgets.charts import probability_heat_map
-from widgets.resources import published_reader
+from widgets.resources import precomputed_readings, published_reader
+
+SPLIT_FILTERS = {"Held out": ("test", "validation"), "Trained on": ("train",), "All": None}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def grid_clip_view(_reader, weights_key: str, _clip, video_path: str, modified_ns: int, crop: str):
-    return view_grid_clip(_reader, _clip, crop)
+def grid_clip_view(_reader, weights_key: str, _clip, video_path: str, modified_ns: int, crop: str, _precomputed):
+    return view_grid_clip(_reader, _clip, crop, _precomputed)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -33,7 +29,7 @@ def upload_view(_reader, weights_key: str, data: bytes, filename: str, crop: str
 
 @st.cache_data(ttl=60, show_spinner=False)
 def grid_clip_choices(directory: str):
-    return clip_choices(list_clips(directory), held_out_ids(SPLIT_PATH))
+    return clip_choices(list_clips(directory), clip_splits(SPLIT_PATH))
 
 
 st.title("Try it out")
@@ -43,6 +39,11 @@ try:
 except LipNetError as error:
     st.error(str(error))
     reader = None
+try:
+    precomputed = precomputed_readings(weights) if reader is not None and reader.trained else None
+except LipNetError as error:
+    st.warning(f"{error} Clips are read live meanwhile.", icon=":material/warning:")
+    precomputed = None
 if weights.from_environment:
     st.info(f"Using weights from `$LIPNET_WEIGHTS`: `{weights.path}`.", icon=":material/info:")
 if reader is not None and not reader.trained:
@@ -69,15 +70,22 @@ if source == "GRID clip":
             icon=":material/folder_open:",
         )
         choices = []
-    labels_by_id = {choice.clip.clip_id: choice.label for choice in choices}
-    clip_id = st.selectbox("GRID clip (held-out clips first)", list(labels_by_id), format_func=labels_by_id.get,
-                           key="clip")
-    choice = next((choice for choice in choices if choice.clip.clip_id == clip_id), None)
+    which = st.segmented_control(
+        "Show clips", list(SPLIT_FILTERS), default="Held out", key="clip_split",
+        help="Held out: clips the network never trained on (test and validation lists of models/split.json). "
+             "Trained on: the 765 clips it learned from, which it reads far better.",
+    ) or "All"
+    wanted = SPLIT_FILTERS[which]
+    shown = [choice for choice in choices if wanted is None or choice.split in wanted]
+    labels_by_id = {choice.clip.clip_id: choice.label for choice in shown}
+    clip_id = st.selectbox(f"GRID clip ({len(shown)} {which.lower()})", list(labels_by_id),
+                           format_func=labels_by_id.get, key="clip")
+    choice = next((choice for choice in shown if choice.clip.clip_id == clip_id), None)
     if choice is not None and reader is not None:
         try:
             with st.spinner(f"Reading {choice.clip.clip_id}…"):
                 view = grid_clip_view(reader, weights.cache_key, choice.clip, str(choice.clip.video_path),
-                                      choice.clip.video_path.stat().st_mtime_ns, crop)
+                                      choice.clip.video_path.stat().st_mtime_ns, crop, precomputed)
         except LipNetError as error:
             st.error(str(error))
 else:
@@ -93,7 +101,9 @@ if view is not None:
     reading = view.reading
     video_column, frame_column, mouth_column = st.columns([4, 4, 5])
     video_column.video(view.video)
-    video_column.caption(f"{view.name}: {len(reading.model_input)} frames at 25 fps.")
+    split = choice.split if source == "GRID clip" and choice is not None else None
+    video_column.caption(f"{view.name}: {len(reading.model_input)} frames at 25 fps"
+                         + (f"; {SPLIT_LABELS[split]}." if split else "."))
     frame_column.image(view.boxed_frame, caption=f"Middle frame; green box: the mouth crop ({reading.crop} crop).")
     mouth_column.image(view.mouth_gif, caption="What the network sees: the normalised 46×140 grey mouth crop, "
                        "enlarged.", width="stretch")
@@ -110,7 +120,7 @@ if view is not None:
             )
         st.markdown(f"### “{reading.text}”")
         if view.reference is not None:
-            st.markdown(f"Ground truth (from the clip's alignment): **{view.reference}**")
+            st.markdown(f"Ground truth (from {view.reference_source}): **{view.reference}**")
         st.dataframe(
             clip_scores(view.reference, reading.decodings),
             hide_index=True,
@@ -133,4 +143,7 @@ if view is not None:
         st.code(f"best class per frame  {path.frames}\nrepeats merged        {path.merged}\n"
                 f"blanks removed        {path.text}", language=None)
         stage_times = ", ".join(f"{stage} {value:.2f}" for stage, value in reading.seconds.items())
-        st.caption(f"Time per stage (s): {stage_times}")
+        st.caption(f"Time per stage (s): {stage_times}" + (
+            ". The network's output for this clip was computed ahead of time with these same weights "
+            "(`python -m lipnet_core precompute`); reading the video, the crop and the decoding ran now."
+            if reading.precomputed else ""))

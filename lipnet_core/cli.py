@@ -1,4 +1,5 @@
-"""``python -m lipnet_core {predict,evaluate,adapt,summary,download}``: reading clips, and teaching the network a new face.
+"""``python -m lipnet_core {predict,evaluate,precompute,adapt,summary,download}``: reading clips, and teaching the
+network a new face.
 
 Training it is another package's job: ``python -m lipnet_training {train,retrain-head,pack,model-card}``.
 
@@ -39,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="how the mouth is found (default grid: speaker 1's fixed box; use detected for other speakers)",
     )
     evaluate.add_argument("--weights")
+    evaluate.add_argument("--readings", help="decode the network outputs stored by precompute (a models/readings/"
+                          "*.npz of these weights) instead of running the network again on those clips")
     evaluate.add_argument("--output", help="also write the metrics JSON to this file")
     evaluate.add_argument("--json", action="store_true")
 
@@ -57,6 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_argument("--mirrored", action=argparse.BooleanOptionalAction, help="train on mirrored clips too")
     adapt.add_argument("--seed", type=int, help="default 0")
     adapt.add_argument("--json", action="store_true", help="print adaptation.json instead of a summary")
+
+    precompute = commands.add_parser(
+        "precompute", help="run the network once over every GRID clip and store its outputs, so the app reads instantly"
+    )
+    precompute.add_argument("--data-dir", help="GRID data directory (default $LIPNET_DATA_DIR or ./data)")
+    precompute.add_argument("--speaker", default="s1", help="which GRID speaker's clips (default s1)")
+    precompute.add_argument("--crop", choices=CROP_MODES, default="grid", help="default grid (speaker 1's fixed box)")
+    precompute.add_argument("--weights", help="a .weights.h5 file (default models/lipnet.weights.h5)")
+    precompute.add_argument("--out", help="default models/readings/<the weights' sha256, first 16>.npz")
 
     summary = commands.add_parser("summary", help="the layer table and parameter counts")
     summary.add_argument("--json", action="store_true")

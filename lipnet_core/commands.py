@@ -25,7 +25,7 @@ def predict(arguments) -> int:
 
 def clips_to_evaluate(arguments):
     from lipnet_core.dataset import data_dir, list_clips, load_split
-    from lipnet_core.paths import SPLIT_PATH
+    from lipnet_core.paths import SPLIT_PATH, display_path
 
     speaker = getattr(arguments, "speaker", "s1")
     clips = list_clips(data_dir(arguments.data_dir), speaker)
@@ -37,7 +37,7 @@ def clips_to_evaluate(arguments):
         if which not in SPLIT_LISTS:
             raise DataDirError(f"There is no '{which}' list in a split: choose one of {', '.join(SPLIT_LISTS)}.")
         wanted = load_split(path)[which]
-        description = f"the '{which}' clips of {path}"
+        description = f"the '{which}' clips of {display_path(path)}"
     else:
         try:
             wanted = [line.strip() for line in path.read_text().splitlines() if line.strip()]
@@ -59,8 +59,10 @@ def evaluate(arguments) -> int:
 
     clips, description = clips_to_evaluate(arguments)
     reader = LipReader(arguments.weights)
+    precomputed = _readings_of(reader, arguments.readings) if getattr(arguments, "readings", None) else None
     progress = lambda items: tqdm(items, desc="evaluating", unit="clip", file=sys.stderr)  # noqa: E731
-    results = evaluate_clips(reader, clips, progress=progress, described_as=description, crop=arguments.crop)
+    results = evaluate_clips(reader, clips, progress=progress, described_as=description, crop=arguments.crop,
+                             precomputed=precomputed)
     if arguments.output:
         Path(arguments.output).write_text(json.dumps(results, indent=1) + "\n")
     if arguments.json:
@@ -170,4 +172,50 @@ def download(arguments) -> int:
 
     destination = fetch(arguments.what, arguments.to)
     print(f"{arguments.what} is in {destination}")
+    return 0
+
+
+def _readings_of(reader, path):
+    """The precomputed readings in ``path``, refused unless they were made with the reader's weights."""
+    from lipnet_core.paths import file_sha256
+    from lipnet_core.precomputed import load_readings
+
+    readings = load_readings(path)
+    if reader.weights_path is None or file_sha256(reader.weights_path) != readings.weights_sha256:
+        raise DataDirError(f"{path} holds readings of other weights; run `python -m lipnet_core precompute` for these.")
+    return readings
+
+
+def precompute(arguments) -> int:
+    """Run the network over every clip of a speaker once and store its outputs (see :mod:`lipnet_core.precomputed`)."""
+    import time
+
+    import numpy as np
+    from tqdm import tqdm
+
+    from lipnet_core.dataset import data_dir, list_clips
+    from lipnet_core.paths import file_sha256
+    from lipnet_core.precomputed import STORED_DTYPE, pack_readings, readings_path_for, save_readings
+    from lipnet_core.reader import LipReader
+
+    clips = list_clips(data_dir(arguments.data_dir), arguments.speaker)
+    reader = LipReader(arguments.weights)
+    if not Path(reader.weights_path).is_file():
+        raise DataDirError("precompute needs a .weights.h5 file (its sha256 names the readings).")
+    weights_sha256 = file_sha256(reader.weights_path)
+    started = time.perf_counter()
+    outputs, changed = [], []
+    for clip in tqdm(clips, desc="precomputing", unit="clip", file=sys.stderr):
+        reading = reader.read(clip.video_path, crop=arguments.crop)
+        outputs.append(reading.class_probabilities)
+        stored = reader.decode(reading.class_probabilities.astype(STORED_DTYPE).astype(np.float32))
+        changed += [clip.clip_id for name, decoded in stored.items() if decoded.text != reading.decodings[name].text]
+    readings = pack_readings(weights_sha256, arguments.crop, [clip.clip_id for clip in clips],
+                             [file_sha256(clip.video_path) for clip in clips], outputs)
+    out = Path(arguments.out or readings_path_for(weights_sha256))
+    save_readings(out, readings)
+    print(f"{len(clips)} clips of {arguments.speaker} ({arguments.crop} crop) in {time.perf_counter() - started:.0f} s "
+          f"-> {out} ({out.stat().st_size / 1e6:.1f} MB); decodings that differ after storing as "
+          f"{np.dtype(STORED_DTYPE).name}: {len(changed)}"
+          + (f" ({', '.join(sorted(set(changed)))})" if changed else ""))
     return 0

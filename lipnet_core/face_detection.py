@@ -35,6 +35,7 @@ BOX_CENTRE_DY = 0.099  # ...and a little below it
 
 SAMPLED_FRAMES = 10
 MIN_CONFIDENCE = 0.9
+MIN_MOUTH_WIDTH = 20  # px: the box is then ~70 px wide, half the network's 140; smaller faces are mostly blur
 SIMILAR_FACE_WIDTH_RATIO = 0.7  # a second face at least this wide (relative to the largest) is another speaker
 
 # Columns of MTCNN's numpy output (box_format="xyxy"): image index, x1, y1, x2, y2, confidence, then the x of the
@@ -82,6 +83,10 @@ def mouth_box_from_corners(mouth_left: np.ndarray, mouth_right: np.ndarray) -> C
     mouth_width = float(np.median(np.linalg.norm(mouth_right - mouth_left, axis=1)))
     if not mouth_width >= 1.0:
         raise FaceNotFoundError("The mouth could not be located in the clip; film the speaker's face from the front.")
+    if mouth_width < MIN_MOUTH_WIDTH:
+        raise FaceNotFoundError(
+            f"The face is too small in the picture (the mouth is {mouth_width:.0f} px wide, at least "
+            f"{MIN_MOUTH_WIDTH} px are needed); film closer, so that the face fills more of the frame.")
     box_width = max(1, int(round(BOX_WIDTH_PER_MOUTH_WIDTH * mouth_width)))
     box_height = max(1, int(round(box_width * MOUTH_HEIGHT / MOUTH_WIDTH)))
     left = int(round(centre_x + BOX_CENTRE_DX * mouth_width - box_width / 2.0))

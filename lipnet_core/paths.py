@@ -11,6 +11,7 @@ MODELS_DIR = PROJECT_ROOT / "models"
 DEFAULT_WEIGHTS = MODELS_DIR / "lipnet.weights.h5"
 SPLIT_PATH = MODELS_DIR / "split.json"
 METRICS_PATH = MODELS_DIR / "metrics.json"
+TRAIN_METRICS_PATH = MODELS_DIR / "metrics_train.json"  # the same evaluation on the clips it trained on
 HISTORY_NAME = "history.csv"
 HEAD_HISTORY_NAME = "head_history.csv"
 HISTORY_PATH = MODELS_DIR / HISTORY_NAME
@@ -18,6 +19,7 @@ HEAD_HISTORY_PATH = MODELS_DIR / HEAD_HISTORY_NAME
 PUBLISHED_RESULTS_PATH = PROJECT_ROOT / "assets" / "published_results.csv"
 UNSEEN_METRICS_GLOB = "metrics_s*.json"  # evaluate --speaker sN --output models/metrics_sN.json
 ADAPTATION_STUDY_PATH = MODELS_DIR / "adaptation_study.json"
+MODEL_STATE_PATH = MODELS_DIR / "state.json"  # a person's words on the model, and which epoch is published
 
 
 def file_sha256(path: str | Path) -> str:

@@ -34,6 +34,8 @@ class Reading:
         key_frame: one full BGR frame (the middle one) for showing where the crop was taken.
         seconds: wall time per stage (read, crop, model, decode).
         trained: False when the model has random weights, so the text means nothing.
+        precomputed: True when the class probabilities came from :mod:`lipnet_core.precomputed` (the network was
+            not run now; the same weights produced them earlier).
     """
 
     text: str
@@ -49,6 +51,7 @@ class Reading:
     key_frame: np.ndarray
     seconds: dict[str, float] = field(default_factory=dict)
     trained: bool = True
+    precomputed: bool = False
 
     @property
     def num_frames(self) -> int:
@@ -105,25 +108,34 @@ class LipReader:
                 decodings[name] = ctc_decode(class_probabilities, name)
         return decodings
 
-    def read(self, clip_path: str | Path, crop: str = "auto", decoder: str = "greedy", decoders=DECODERS) -> Reading:
-        """Read the sentence spoken in a clip file. Raises ClipError / FaceNotFoundError for unusable clips."""
+    def read(self, clip_path: str | Path, crop: str = "auto", decoder: str = "greedy", decoders=DECODERS,
+             class_probabilities: np.ndarray | None = None) -> Reading:
+        """Read the sentence spoken in a clip file. Raises ClipError / FaceNotFoundError for unusable clips.
+
+        ``class_probabilities``: this network's (T, 41) output for this clip, computed earlier (see
+        :mod:`lipnet_core.precomputed`); the network is then not run, the rest of the chain is."""
         started = time.perf_counter()
         clip = read_clip(clip_path)
         seconds = {"read": time.perf_counter() - started}
         started = time.perf_counter()
         prepared = prepare_frames(clip, crop)
         seconds["crop"] = time.perf_counter() - started
-        return self.read_prepared(prepared, decoder, decoders, seconds)
+        return self.read_prepared(prepared, decoder, decoders, seconds, class_probabilities)
 
     def read_prepared(self, prepared: PreparedClip, decoder: str = "greedy", decoders=DECODERS,
-                      seconds: dict | None = None) -> Reading:
+                      seconds: dict | None = None, class_probabilities: np.ndarray | None = None) -> Reading:
         """Read a clip already cut and normalised (so two networks can read one clip without decoding it twice)."""
         if decoder not in DECODERS:
             raise ClipError(f"Unknown decoder {decoder!r}; use one of {', '.join(DECODERS)}.")
         decoders = tuple(dict.fromkeys((decoder, *decoders)))
         seconds = dict(seconds or {})
+        precomputed = class_probabilities is not None
+        if precomputed and len(class_probabilities) != len(prepared.model_input):
+            raise ClipError(f"The stored reading has {len(class_probabilities)} frames but the clip has "
+                            f"{len(prepared.model_input)}: run `python -m lipnet_core precompute` again.")
         started = time.perf_counter()
-        class_probabilities = self.probabilities(prepared.model_input)
+        if not precomputed:
+            class_probabilities = self.probabilities(prepared.model_input)
         seconds["model"] = time.perf_counter() - started
 
         started = time.perf_counter()
@@ -146,6 +158,7 @@ class LipReader:
             key_frame=clip.frames[len(clip.frames) // 2],
             seconds=seconds,
             trained=self.trained,
+            precomputed=precomputed,
         )
 
     def read_bytes(self, data: bytes, filename: str, **options) -> Reading:

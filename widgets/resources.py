@@ -17,6 +17,22 @@ def published_reader(choice: WeightsChoice):
     return _reader_for(choice, choice.cache_key)
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _precomputed_for(weights_path: str, weights_key: str):
+    from lipnet_core.paths import file_sha256
+    from lipnet_core.precomputed import readings_for_weights
+
+    return readings_for_weights(file_sha256(weights_path))
+
+
+def precomputed_readings(choice: WeightsChoice):
+    """The stored network outputs of every GRID clip for these weights (``python -m lipnet_core precompute``), or
+    None when there are none. Raises LipNetError when the file is damaged."""
+    if not choice.path.is_file():
+        return None
+    return _precomputed_for(str(choice.path), choice.cache_key)
+
+
 @st.cache_resource(show_spinner=False)
 def adaptation_queue() -> AdaptationQueue:
     return AdaptationQueue()

@@ -41,8 +41,9 @@ def best_path(class_probabilities: np.ndarray) -> BestPath:
     return BestPath(frames="".join(symbols), merged="".join(merged), text=text)
 
 
-def data_path_dot() -> str:
-    """A Graphviz picture of the data path, clip to text, with the shape at each step."""
+def data_path_dot(direction: str = "TB") -> str:
+    """A Graphviz picture of the data path, clip to text, with the shape at each step (``direction``: TB top to
+    bottom, LR left to right)."""
     steps = [
         ("clip", "clip\\n.mp4 / .mpg, 25 fps"),
         ("frames", "frames\\nT×H×W×3 uint8"),
@@ -57,7 +58,7 @@ def data_path_dot() -> str:
     nodes = "\n".join(f'  {name} [label="{label}"];' for name, label in steps)
     edges = " -> ".join(name for name, _ in steps)
     return (
-        "digraph data_path {\n  rankdir=TB;\n"
+        f"digraph data_path {{\n  rankdir={direction};\n"
         '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica", fontsize=12, '
         "width=2.4];\n"
         f"{nodes}\n  {edges};\n}}\n"

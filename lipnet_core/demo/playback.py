@@ -5,30 +5,15 @@ re-encoded with the ffmpeg binary that ``imageio-ffmpeg`` ships, so no system ff
 first video stream is already H.264 is passed through unchanged.
 """
 
-import re
 import subprocess
 import tempfile
 from pathlib import Path
 
 from lipnet_core.errors import ClipError
-from lipnet_core.uploads import saved_upload
-from lipnet_core.video import check_size, ffmpeg_executable
+from lipnet_core.uploads import check_size, saved_upload
+from lipnet_core.video import ffmpeg_executable, video_codec
 
 FFMPEG_TIMEOUT_SECONDS = 120
-_VIDEO_STREAM = re.compile(r"Stream #\S+.*?: Video: (\w+)")
-
-
-def video_codec(path: str | Path) -> str | None:
-    """The codec name of the first video stream (``h264``, ``mpeg1video``…), or None when there is none."""
-    # `ffmpeg -i` with no output describes the input on stderr and exits non-zero; that is expected.
-    completed = subprocess.run(
-        [ffmpeg_executable(), "-hide_banner", "-i", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=FFMPEG_TIMEOUT_SECONDS,
-    )
-    match = _VIDEO_STREAM.search(completed.stderr)
-    return match.group(1) if match else None
 
 
 def is_browser_playable(path: str | Path) -> bool:
@@ -66,7 +51,7 @@ def browser_playable(path: str | Path) -> bytes:
     made in a private temporary directory (removed afterwards)."""
     path = Path(path)
     if not path.is_file():
-        raise ClipError(f"No clip at {path}.")
+        raise ClipError(f"There is no file at {path}; check the path.")
     check_size(path.stat().st_size)
     if is_browser_playable(path):
         return path.read_bytes()

@@ -88,6 +88,11 @@ class Evaluation:
     slot_accuracy: pd.DataFrame | None = None  # see :func:`slot_accuracy`
     speakers: tuple[str, ...] = ("s1",)
     crop: str = "grid"
+    per_clip: tuple = ()  # each clip's truth and readings, as metrics.json has them
+
+    def words_right(self) -> pd.Series | None:
+        """Per decoder, the share of GRID words read right (the six slots' shares averaged)."""
+        return None if self.slot_accuracy is None else self.slot_accuracy.mean(axis=0)
 
     def measured_on(self) -> str:
         """One sentence saying what the scores were measured on."""
@@ -163,7 +168,21 @@ def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
         slot_accuracy=slot_accuracy(per_clip) if isinstance(per_clip := document.get("per_clip"), list) else None,
         speakers=tuple(str(speaker) for speaker in document.get("speakers") or ("s1",)),
         crop=str(document.get("crop") or "grid"),
+        per_clip=tuple(row for row in per_clip if isinstance(row, dict)) if isinstance(per_clip, list) else (),
     )
+
+
+def seen_and_unseen(held_out: Evaluation, trained_on: Evaluation | None) -> pd.DataFrame:
+    """Per decoder, words and sentences right on held-out clips and (when evaluated) on the clips trained on, in %."""
+    columns = {}
+    for name, evaluation in (("held out", held_out), ("trained on", trained_on)):
+        if evaluation is None:
+            continue
+        words = evaluation.words_right()
+        if words is not None:
+            columns[f"{name}: words right"] = words
+        columns[f"{name}: sentences right"] = evaluation.scores["sentence_accuracy"]
+    return pd.DataFrame(columns).mul(100).rename_axis("decoder").reset_index()
 
 
 def unseen_speakers(models_dir: str | Path | None = None) -> pd.DataFrame | None:
@@ -191,6 +210,16 @@ def load_adaptation_study(path: str | Path | None = None) -> dict | None:
         return json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise LipNetError(f"Cannot read the adaptation figures {path}: {error}.") from error
+
+
+def load_published_epoch(path: str | Path | None = None) -> int | None:
+    """The stage-1 epoch whose weights the published network keeps (``models/state.json``), or None."""
+    path = Path(path or paths.MODEL_STATE_PATH)
+    try:
+        epoch = json.loads(path.read_text()).get("published_epoch")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return int(epoch) if isinstance(epoch, int) else None
 
 
 def load_published_results(path: str | Path | None = None) -> pd.DataFrame:

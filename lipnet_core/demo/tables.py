@@ -36,9 +36,25 @@ def probability_table(class_probabilities: np.ndarray, labels: list[str]) -> pd.
     )
 
 
+LAYER_ROLES = {
+    "Conv3D": "slides small 3-D filters over height, width and time: finds lip edges and how they move",
+    "Activation": "keeps only the positive responses (ReLU), so the filters can combine non-linearly",
+    "MaxPooling3D": "halves height and width (never time): coarser, cheaper features, every frame kept",
+    "TimeDistributed": "lays each frame's feature maps out as one long vector",
+    "Bidirectional": "two LSTMs read the frames forwards and backwards: each frame's guess uses its context",
+    "Dropout": "in training only, zeroes half the values at random so no single feature is relied on",
+    "Dense": "for each frame, one probability per class (softmax over 41 classes)",
+}
+
+
+def layer_role(layer_type: str) -> str:
+    """What a layer of this type does in LipNet, in a phrase."""
+    return LAYER_ROLES.get(layer_type, "")
+
+
 @dataclass(frozen=True)
 class ModelOverview:
-    layers: pd.DataFrame  # name, type, output_shape, parameters
+    layers: pd.DataFrame  # name, type, what it does, output_shape, parameters
     total_parameters: int
     trainable_parameters: int
     input_shape: tuple
@@ -48,8 +64,10 @@ class ModelOverview:
 def model_overview(model, layer_rows: list[dict]) -> ModelOverview:
     """Totals and shapes of a built Keras model, with its layer table (from ``model.layer_table``) as a DataFrame."""
     trainable = sum(int(np.prod(weight.shape)) for weight in model.trainable_weights)
+    layers = pd.DataFrame(layer_rows, columns=["name", "type", "output_shape", "parameters"])
+    layers.insert(2, "what it does", [layer_role(layer_type) for layer_type in layers["type"]])
     return ModelOverview(
-        layers=pd.DataFrame(layer_rows, columns=["name", "type", "output_shape", "parameters"]),
+        layers=layers,
         total_parameters=int(model.count_params()),
         trainable_parameters=trainable,
         input_shape=tuple(model.inputs[0].shape),

@@ -11,6 +11,7 @@ import numpy as np
 
 from lipnet_core.dataset import DEFAULT_SPEAKER, GridClip, load_split
 from lipnet_core.errors import DataDirError
+from lipnet_core.grid_sentences import sentence_from_id
 from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.uploads import check_upload
 
@@ -52,28 +53,46 @@ def open_reader(choice: WeightsChoice):
     return LipReader(allow_untrained=True)
 
 
+SPLIT_NAMES = ("test", "validation", "train")
+SPLIT_LABELS = {"test": "held out (test)", "validation": "held out (validation)", "train": "trained on"}
+
+
 @dataclass(frozen=True)
 class ClipChoice:
+    """A GRID clip offered in the picker, with the list of the training split it is in (None: in none)."""
+
     clip: GridClip
-    held_out: bool
+    split: str | None = None
+
+    @property
+    def held_out(self) -> bool:
+        return self.split in ("test", "validation")
 
     @property
     def label(self) -> str:
-        return f"{self.clip.clip_id} (held out)" if self.held_out else self.clip.clip_id
+        return f"{self.clip.clip_id} · {SPLIT_LABELS[self.split]}" if self.split else self.clip.clip_id
+
+
+def clip_splits(split_path: str | Path) -> dict[str, str]:
+    """Each clip id's list in the training split (test, validation or train); empty when the file is missing."""
+    try:
+        split = load_split(split_path)
+    except DataDirError:
+        return {}
+    return {clip_id: name for name in SPLIT_NAMES for clip_id in split.get(name, ())}
 
 
 def held_out_ids(split_path: str | Path) -> frozenset[str]:
     """The test clip ids of the training split, or none when the split file is missing or unreadable."""
-    try:
-        return frozenset(load_split(split_path)["test"])
-    except DataDirError:
-        return frozenset()
+    return frozenset(clip_id for clip_id, name in clip_splits(split_path).items() if name == "test")
 
 
-def clip_choices(clips: list[GridClip], test_ids=frozenset()) -> list[ClipChoice]:
-    """Clips the model never trained on first, then the rest, each group by id."""
-    choices = [ClipChoice(clip, clip.clip_id in test_ids) for clip in clips]
-    return sorted(choices, key=lambda choice: (not choice.held_out, choice.clip.clip_id))
+def clip_choices(clips: list[GridClip], splits: dict[str, str] | None = None) -> list[ClipChoice]:
+    """Test clips first, then validation, then the clips trained on, then any others; each group by id."""
+    splits = splits or {}
+    order = {name: position for position, name in enumerate(SPLIT_NAMES)}
+    choices = [ClipChoice(clip, splits.get(clip.clip_id)) for clip in clips]
+    return sorted(choices, key=lambda choice: (order.get(choice.split, len(order)), choice.clip.clip_id))
 
 
 @dataclass
@@ -86,7 +105,8 @@ class ClipView:
         reading: the :class:`~lipnet_core.reader.Reading` of the clip.
         mouth_gif: the normalised (T, 46, 140) crop the network sees, as an enlarged looping GIF.
         boxed_frame: (H, W, 3) uint8 RGB middle frame with the crop rectangle drawn.
-        reference: the spoken sentence from the clip's alignment, when there is one.
+        reference: the spoken sentence, when known: from the clip's alignment, or spelled by a GRID file name.
+        reference_source: where ``reference`` came from, in words.
     """
 
     name: str
@@ -95,9 +115,10 @@ class ClipView:
     mouth_gif: bytes
     boxed_frame: np.ndarray
     reference: str | None = None
+    reference_source: str = ""
 
 
-def _view(name: str, reading, video: bytes, reference: str | None) -> ClipView:
+def _view(name: str, reading, video: bytes, reference: str | None, reference_source: str = "") -> ClipView:
     from lipnet_core.demo.rendering import frame_with_box, mouth_gif
 
     return ClipView(
@@ -107,18 +128,25 @@ def _view(name: str, reading, video: bytes, reference: str | None) -> ClipView:
         mouth_gif=mouth_gif(reading.model_input),
         boxed_frame=frame_with_box(reading.key_frame, reading.box),
         reference=reference,
+        reference_source=reference_source,
     )
 
 
-def view_grid_clip(reader, clip: GridClip, crop: str = "auto") -> ClipView:
-    """Read a GRID clip and prepare everything the page shows, including its ground-truth sentence."""
+def view_grid_clip(reader, clip: GridClip, crop: str = "auto", precomputed=None) -> ClipView:
+    """Read a GRID clip and prepare everything the page shows, including its ground-truth sentence.
+
+    ``precomputed``: :class:`~lipnet_core.precomputed.PrecomputedReadings` of the reader's weights; when it holds
+    this clip (same bytes, same crop) the network's stored output is decoded instead of running the network."""
     from lipnet_core.demo.playback import browser_playable
 
     if crop == "auto" and clip.speaker == DEFAULT_SPEAKER:
         crop = "grid"  # speaker 1's clips are framed as the network trained on them: no need to look for the face
-    reading = reader.read(clip.video_path, crop=crop)
-    reference = clip.sentence()
-    return _view(clip.clip_id, reading, browser_playable(clip.video_path), reference)
+    class_probabilities = None
+    if precomputed is not None and precomputed.crop == crop and clip.speaker == DEFAULT_SPEAKER:
+        class_probabilities = precomputed.class_probabilities(clip.clip_id, clip.video_path)
+    reading = reader.read(clip.video_path, crop=crop, class_probabilities=class_probabilities)
+    source = "the clip's alignment" if clip.alignment_path is not None else "the clip's GRID id"
+    return _view(clip.clip_id, reading, browser_playable(clip.video_path), clip.sentence(), source)
 
 
 def view_upload(reader, data: bytes, filename: str, crop: str = "auto") -> ClipView:
@@ -128,4 +156,6 @@ def view_upload(reader, data: bytes, filename: str, crop: str = "auto") -> ClipV
 
     check_upload(data, filename)
     reading = reader.read_bytes(data, filename, crop=crop)
-    return _view("Your clip", reading, browser_playable_bytes(data, filename), reference=None)
+    reference = sentence_from_id(Path(filename).stem)  # bras9a.mpg says "bin red at s nine again"; used as text only
+    return _view("Your clip", reading, browser_playable_bytes(data, filename), reference,
+                 "the file's name, a GRID clip id" if reference else "")

@@ -16,7 +16,8 @@ from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.vocabulary import ids_to_text
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ("app_pages/about.py", "app_pages/architecture.py", "app_pages/metrics.py", "app_pages/try_it_out.py")
+PAGES = ("app_pages/about.py", "app_pages/architecture.py", "app_pages/metrics.py", "app_pages/try_it_out.py",
+         "app_pages/quiz.py", "app_pages/teach_your_face.py")
 TIMEOUT = 180
 
 
@@ -91,6 +92,7 @@ def test_about_page_explains_the_problem_the_corpus_and_the_limits(no_data_dir):
                    "not free speech"):
         assert needed in text, needed
     assert "Reading lips with LipNet" == app.title[0].value
+    assert "mouth crop" in app.get("graphviz_chart")[0].proto.spec, "one picture of the data path"
 
 
 def test_architecture_page_totals_come_from_the_live_model(no_data_dir):
@@ -104,12 +106,14 @@ def test_architecture_page_totals_come_from_the_live_model(no_data_dir):
     assert len(layers) == 15
     assert layers["parameters"].sum() == 8_471_924
     assert list(layers["type"]).count("Conv3D") == 3 and list(layers["type"]).count("Bidirectional") == 2
+    assert layers["what it does"].str.len().gt(20).all(), "each layer says in a phrase what it does"
 
 
 def test_metrics_page_says_when_nothing_is_committed(no_data_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "HISTORY_PATH", tmp_path / "history.csv")
     monkeypatch.setattr(paths, "HEAD_HISTORY_PATH", tmp_path / "head_history.csv")
     monkeypatch.setattr(paths, "METRICS_PATH", tmp_path / "metrics.json")
+    monkeypatch.setattr(paths, "TRAIN_METRICS_PATH", tmp_path / "metrics_train.json")
     monkeypatch.setattr(paths, "MODELS_DIR", tmp_path)
     monkeypatch.setattr(paths, "ADAPTATION_STUDY_PATH", tmp_path / "adaptation_study.json")
     app = open_page(PAGES[2])
@@ -126,7 +130,7 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     history = tmp_path / "history.csv"
     history.write_text(
         "epoch,loss,val_loss,val_wer,val_cer,val_sentence_accuracy,lr,seconds\n"
-        "1,90.5,95.1,1.0,0.8,0.0,0.0001,100\n2,60.2,70.3,0.9,0.6,0.0,0.0001,101\n3,40.0,52.0,0.7,0.4,0.1,5e-05,99\n"
+        "1,90.5,95.1,1.0,0.8,0.0,0.0001,100\n2,60.2,70.3,0.9,0.6,0.0,0.0001,101\n3,40.0,52.0,0.7,0.4,0.0,5e-05,99\n"
     )
     metrics = tmp_path / "metrics.json"
     metrics.write_text(json.dumps({"decoders": {"greedy": {"wer": 0.25, "cer": 0.1, "sentence_accuracy": 0.5},
@@ -135,10 +139,15 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     monkeypatch.setattr(paths, "HISTORY_PATH", history)
     monkeypatch.setattr(paths, "HEAD_HISTORY_PATH", tmp_path / "head_history.csv")
     monkeypatch.setattr(paths, "METRICS_PATH", metrics)
+    monkeypatch.setattr(paths, "TRAIN_METRICS_PATH", tmp_path / "metrics_train.json")
     app = open_page(PAGES[2])
     assert not app.exception
     assert len(app.get("vega_lite_chart")) == 3, "loss, learning rate and validation scores are charts"
-    assert "Head retrained on the frozen convolutions" not in texts(app.subheader), "not without head_history.csv"
+    assert "Stage 2" not in texts(app.markdown), "not without head_history.csv"
+    assert "0% at every epoch" in texts(app.caption), "the flat sentence-accuracy column is explained, not drawn"
+    assert "warm restart" in texts(app.markdown)
+    chart_text = json.dumps([chart.proto.spec for chart in app.get("vega_lite_chart")])
+    assert "training clips" in chart_text and "val_loss" not in chart_text, "legends in words, not column names"
 
     (tmp_path / "head_history.csv").write_text(
         "epoch,loss,val_loss,val_wer,val_cer,val_grid_wer,val_letter_accuracy,seconds\n"
@@ -147,10 +156,9 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     app = open_page(PAGES[2])
     assert not app.exception
     assert len(app.get("vega_lite_chart")) == 4
-    assert "Head retrained on the frozen convolutions" in texts(app.subheader)
-    assert "2 epochs from `models/head_history.csv`" in texts(app.caption)
+    assert "Stage 2: the head retrained** on the frozen convolutions, 2 epochs" in texts(app.markdown)
     scores = app.dataframe[0].value.set_index("decoder")
-    assert scores.loc["grid", "wer"] == pytest.approx(12.5)
+    assert scores.loc["grid", "held out: sentences right"] == pytest.approx(75)
     assert "Measured on the 'test' clips (90 clips)" in texts(app.caption)
     comparison = app.dataframe[-1].value
     ours = comparison[comparison["figures"] == "ours"]
@@ -162,25 +170,53 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     assert unseen.set_index("speaker").loc["4", "grid WER"] == pytest.approx(75.56, abs=0.01)
 
 
-def test_metrics_page_shows_which_grid_words_the_model_reads(no_data_dir, tmp_path, monkeypatch):
-    metrics = tmp_path / "metrics.json"
-    metrics.write_text(json.dumps({
-        "decoders": {"greedy": {"wer": 1 / 6}, "grid": {"wer": 1 / 12}}, "clips": 2,
-        "per_clip": [
-            {"clip": "bbaf2n", "truth": "bin blue at f two now", "greedy": "bin blue at two now",
-             "grid": "bin blue at f two now"},
-            {"clip": "bgaa7s", "truth": "bin green at a seven soon", "greedy": "bin green at seven soon",
-             "grid": "bin green at e seven soon"},
-        ],
+def _metrics_file(path, clips_and_readings):
+    path.write_text(json.dumps({
+        "decoders": {"greedy": {"wer": 0.2, "sentence_accuracy": 0.0}, "grid": {"wer": 0.1, "sentence_accuracy": 0.5}},
+        "clips": len(clips_and_readings),
+        "per_clip": [{"clip": clip, "truth": truth, "greedy": greedy, "grid": grid}
+                     for clip, truth, greedy, grid in clips_and_readings],
     }))
+    return path
+
+
+def test_metrics_page_says_in_words_what_it_reads_on_held_out_and_trained_on_clips(no_data_dir, tmp_path,
+                                                                                    monkeypatch):
+    held_out = _metrics_file(tmp_path / "metrics.json", [
+        ("bbaf2n", "bin blue at f two now", "bin blue at two now", "bin blue at f two now"),
+        ("bgaa7s", "bin green at a seven soon", "bin green at seven soon", "bin green at e seven soon"),
+    ])
+    trained_on = _metrics_file(tmp_path / "metrics_train.json", [
+        ("bbab1s", "bin blue at b one soon", "bin blue at b one soon", "bin blue at b one soon"),
+        ("bbac3n", "bin blue at c three now", "bin blue at c three now", "bin blue at c three now"),
+        ("bbap4n", "bin blue at p four now", "bin blue at p four now", "bin blue at m four now"),
+    ])
     monkeypatch.setattr(paths, "HISTORY_PATH", tmp_path / "history.csv")
-    monkeypatch.setattr(paths, "METRICS_PATH", metrics)
+    monkeypatch.setattr(paths, "METRICS_PATH", held_out)
+    monkeypatch.setattr(paths, "TRAIN_METRICS_PATH", trained_on)
     app = open_page(PAGES[2])
-    assert not app.exception
+    assert not app.exception, app.exception
+    text = texts(app.markdown)
+    # grid: 11 of 12 words right (92%), 1 of 2 sentences; greedy: 10 of 12 (83%) and 0 sentences
+    assert "the network reads **92% of the words** and **50% of the sentences** exactly right" in text
+    assert "with greedy decoding (the best class per frame), 83% of words and 0% of sentences" in text
+    seen = app.dataframe[0].value.set_index("decoder")
+    assert seen.loc["grid", "held out: words right"] == pytest.approx(100 * 11 / 12)
+    assert seen.loc["grid", "trained on: words right"] == pytest.approx(100 * 17 / 18)
+    assert "over-fitting" in text and "3 clips it learned from" in text
+
     words = app.dataframe[1].value.set_index("word")
     assert words.loc["letter", "greedy"] == 0 and words.loc["letter", "grid"] == pytest.approx(50)
-    assert words.loc["digit", "greedy"] == pytest.approx(100)
     assert "Hardest for this model: the letter, right in 50% of clips even with the grid decoder" in texts(app.caption)
+    # held out: f read as f, a read as e: one wrong, and a and e are in different mouth-shape groups
+    assert "Of the 2 letters in these clips the grammar decoder read 1 right; of the 1 it got wrong, **0**" in text
+    confusion = next(chart.proto.spec for chart in app.get("vega_lite_chart") if "letter spoken" in chart.proto.spec)
+    assert "letter the network read" in confusion
+
+    app.radio(key="letter_clips").set_value("clips it trained on (3)").run()
+    assert not app.exception
+    # trained on: p read as m, both lips-closed
+    assert "of the 1 it got wrong, **1** were read as a letter of the same mouth-shape group" in texts(app.markdown)
 
 
 def test_try_it_out_without_a_data_directory_says_how_to_get_one_and_offers_upload(no_data_dir):
@@ -199,8 +235,12 @@ def test_try_it_out_reads_a_grid_clip_with_weights_from_the_environment(with_gri
     assert "Using weights from `$LIPNET_WEIGHTS`" in texts(app.info)
     clip_select = app.selectbox(key="clip")
     assert clip_select.value is not None
-    assert "(held out)" in clip_select.format_func(clip_select.value), "held-out clips come first"
+    assert "held out (test)" in clip_select.format_func(clip_select.value), "held-out clips come first"
+    assert len(clip_select.options) == 135 and not any(label.startswith("bbal6n") for label in clip_select.options)
 
+    app.segmented_control(key="clip_split").set_value("Trained on").run()
+    clip_select = app.selectbox(key="clip")
+    assert clip_select.format_func("bbal6n") == "bbal6n · trained on"
     clip_select.set_value("bbal6n").run()
     assert not app.exception, app.exception
     assert "What the model read" in [header.value for header in app.subheader]
@@ -327,13 +367,20 @@ def test_too_long_upload_is_refused(reader, synthetic_clip):
         view_upload(reader, clip.read_bytes(), "speech.mp4")
 
 
-def test_clip_choices_put_held_out_clips_first():
+def test_clip_choices_put_held_out_clips_first_and_name_their_split(tmp_path):
     from lipnet_core.dataset import GridClip
-    from lipnet_core.demo.views import clip_choices
+    from lipnet_core.demo.views import clip_choices, clip_splits, held_out_ids
 
-    clips = [GridClip(clip_id, Path(f"{clip_id}.mp4"), Path(f"{clip_id}.align")) for clip_id in ("a1", "b2", "c3")]
-    choices = clip_choices(clips, frozenset({"c3"}))
-    assert [choice.label for choice in choices] == ["c3 (held out)", "a1", "b2"]
+    split_path = tmp_path / "split.json"
+    split_path.write_text(json.dumps({"train": ["a1"], "validation": ["d4"], "test": ["c3"]}))
+    clips = [GridClip(clip_id, Path(f"{clip_id}.mp4"), Path(f"{clip_id}.align"))
+             for clip_id in ("a1", "b2", "c3", "d4")]
+    choices = clip_choices(clips, clip_splits(split_path))
+    assert [choice.label for choice in choices] == ["c3 · held out (test)", "d4 · held out (validation)",
+                                                     "a1 · trained on", "b2"]
+    assert [choice.held_out for choice in choices] == [True, True, False, False]
+    assert held_out_ids(split_path) == {"c3"}
+    assert clip_splits(tmp_path / "missing.json") == {}
 
 
 def test_best_path_merges_repeats_then_drops_blanks():

@@ -172,3 +172,28 @@ def test_unseen_speakers_table_reads_each_speakers_metrics(tmp_path):
 
     assert load_evaluation(tmp_path / "metrics_s26.json").measured_on().startswith(
         "Measured on every clip of s26 (10 clips) of GRID speaker 26, detected crop")
+
+
+def test_letters_are_paired_counted_in_mouth_shape_order_and_summarised():
+    from lipnet_core.demo.letters import (
+        LETTERS_BY_GROUP,
+        NO_LETTER,
+        confusion_summary,
+        letter_confusion,
+        letter_pairs,
+    )
+
+    assert sorted(LETTERS_BY_GROUP) == sorted("abcdefghijklmnopqrstuvxyz"), "the 25 GRID letters (no w), once each"
+    per_clip = [
+        {"truth": "bin blue at b one soon", "grid": "bin blue at p one soon"},  # same group: lips closed
+        {"truth": "bin blue at f two now", "grid": "bin blue at s two now"},  # across groups
+        {"truth": "bin blue at a two now", "grid": "bin blue at two now"},  # no letter read
+        {"truth": "lay red in d four please", "grid": "lay red in d four please"},
+        {"truth": "not a grid sentence", "grid": "bin blue at a two now"},  # ignored
+    ]
+    pairs = letter_pairs(per_clip, "grid")
+    assert pairs == [("b", "p"), ("f", "s"), ("a", NO_LETTER), ("d", "d")]
+    confusion = letter_confusion(pairs)
+    assert list(confusion.index[:3]) == ["b", "p", "m"] and confusion.columns[-1] == NO_LETTER
+    assert confusion.to_numpy().sum() == 4 and confusion.loc["b", "p"] == 1 and confusion.loc["a", NO_LETTER] == 1
+    assert confusion_summary(pairs) == {"letters": 4, "right": 1, "wrong": 3, "same_group": 1, "share_right": 0.25}

@@ -76,6 +76,12 @@ def test_degenerate_mouth_raises():
         mouth_box_from_corners(*mouth_at(150.0, 210.0, 0.0))
 
 
+def test_a_face_too_small_to_read_is_refused_saying_so():
+    with pytest.raises(FaceNotFoundError, match="too small.*12 px wide.*film closer"):
+        mouth_box_from_corners(*mouth_at(150.0, 210.0, 12.0))
+    assert mouth_box_from_corners(*mouth_at(150.0, 210.0, 20.0)).width == round(BOX_WIDTH_PER_MOUTH_WIDTH * 20)
+
+
 def test_sample_indices_spread_over_the_clip():
     indices = sample_indices(75)
     assert len(indices) == 10 and indices[0] == 0 and indices[-1] == 74

@@ -67,5 +67,5 @@ def test_unusable_files_raise_one_clip_error(data, filename, message):
 
 
 def test_missing_file_is_a_clip_error(tmp_path):
-    with pytest.raises(ClipError, match="No clip"):
+    with pytest.raises(ClipError, match="There is no file at"):
         browser_playable(tmp_path / "nothing.mp4")
