@@ -23,6 +23,11 @@ PUBLISHED_EPOCH = load_published_epoch()
 DECODER_NAMES = {"greedy": "greedy decoding (the best class per frame)", "beam": "beam search",
                  "grid": "the GRID-grammar decoder (the most likely six-word GRID sentence)"}
 
+def share(fraction: float) -> str:
+    """A percentage for a sentence; shares just under 100% keep a decimal, so 99.9% is not shown as all."""
+    return f"{fraction:.1%}" if 0.995 <= fraction < 1 else f"{fraction:.0%}"
+
+
 st.title("Metrics")
 try:
     evaluation = load_evaluation()
@@ -43,16 +48,16 @@ else:
     words, sentences = evaluation.words_right(), evaluation.scores["sentence_accuracy"]
     best = words.idxmax() if words is not None else sentences.idxmax()
     if words is not None:
-        others = [f"with {DECODER_NAMES.get(name, name)}, {words[name]:.0%} of words and {sentences[name]:.0%} of "
-                  "sentences" for name in words.index if name != best]
+        others = [f"with {DECODER_NAMES.get(name, name)}, {share(words[name])} of words and {share(sentences[name])} "
+                  "of sentences" for name in words.index if name != best]
         st.markdown(
             f"On **{evaluation.clips} clips of speaker 1 that it never trained on**, with "
-            f"{DECODER_NAMES.get(best, best)} the network reads **{words[best]:.0%} of the words** and **"
-            f"{sentences[best]:.0%} of the sentences** exactly right" + (f"; {'; '.join(others)}." if others else ".")
+            f"{DECODER_NAMES.get(best, best)} the network reads **{share(words[best])} of the words** and **"
+            f"{share(sentences[best])} of the sentences** exactly right" + (f"; {'; '.join(others)}." if others else ".")
         )
     table = seen_and_unseen(evaluation, trained_on)
     st.dataframe(table, hide_index=True, column_config={
-        column: st.column_config.ProgressColumn(column, format="%.0f %%", min_value=0, max_value=100)
+        column: st.column_config.ProgressColumn(column, format="%.1f %%", min_value=0, max_value=100)
         for column in table.columns if column != "decoder"})
     st.caption(evaluation.measured_on() + (f" Trained-on figures: {trained_on.measured_on()[0].lower()}"
                                            f"{trained_on.measured_on()[1:]}" if trained_on else ""))
@@ -60,9 +65,9 @@ else:
         seen_words, seen_sentences = trained_on.words_right()[best], trained_on.scores.loc[best, "sentence_accuracy"]
         st.subheader("Why the clips it trained on read so much better")
         st.markdown(
-            f"On the {trained_on.clips} clips it learned from, the same network reads {seen_words:.0%} of the words "
-            f"and {seen_sentences:.0%} of the sentences right; on clips it never saw, {words[best]:.0%} and "
-            f"{sentences[best]:.0%}. That gap is **over-fitting**: with 8.5 million weights and one speaker's "
+            f"On the {trained_on.clips} clips it learned from, the same network reads {share(seen_words)} of the "
+            f"words and {share(seen_sentences)} of the sentences right; on clips it never saw, {share(words[best])} "
+            f"and {share(sentences[best])}. That gap is **over-fitting**: with 8.5 million weights and one speaker's "
             f"{trained_on.clips} sentences, the network can remember details of each training clip (this take's "
             "head position, lighting, the exact timing of each word) instead of only what every way of saying a "
             "word has in common. New clips of the same speaker differ in those details, so what it memorised does "
@@ -128,13 +133,7 @@ if study is not None:
 st.header("Beside published GRID results")
 if published is not None:
     table, sources = footnote_sources(comparison_table(published, evaluation))
-    st.dataframe(table, hide_index=True, column_config={
-        "system": st.column_config.TextColumn("system", width="medium"),
-        "setting": st.column_config.TextColumn("setting", width="large"),
-        "CER %": st.column_config.NumberColumn("CER", format="%.1f %%", width="small"),
-        "WER %": st.column_config.NumberColumn("WER", format="%.1f %%", width="small"),
-        "figures": st.column_config.TextColumn("figures", width="small"),
-        "source": st.column_config.TextColumn("ref", width="small")})
+    st.table(table.style.format({"CER %": "{:.1f}", "WER %": "{:.1f}"}).hide(axis="index"))  # wraps: nothing cut
     st.markdown("**Sources**\n" + "\n".join(f"{number}. {source}" for number, source in enumerate(sources, 1)))
     st.caption(
         "Published figures are copied from their sources (`assets/published_results.csv`). They are not comparable "
@@ -154,7 +153,7 @@ with st.expander("Training curves, for the curious"):
                        marked_epoch=PUBLISHED_EPOCH)
         st.markdown("**Learning rate.** Held at its starting value, then lowered every epoch; each jump back up is "
                     "a *warm restart*, begun by hand when progress stalled, to shake the network out of a plateau.")
-        labelled_lines(history, {"lr": "Adam learning rate"}, "learning rate", log_scale=True, height=200)
+        labelled_lines(history, {"lr": "Adam learning rate"}, "learning rate", log_scale=True, height=260)
         st.markdown("**Validation error rates** (greedy decoding, 45 validation clips).")
         labelled_lines(history, {"val_wer": "word error rate", "val_cer": "character error rate"}, "error rate",
                        percent=True, marked_epoch=PUBLISHED_EPOCH)

@@ -1,30 +1,67 @@
 """Try it out: read a GRID clip or an uploaded one; show the video, what the network sees, and what it read."""
 
+import hashlib
+import time
+
 import streamlit as st
 
 from lipnet_core.dataset import DATA_DIR_VARIABLE, data_dir, list_clips
 from lipnet_core.demo.explain import best_path, winning_shares
 from lipnet_core.demo.results import load_evaluation
 from lipnet_core.demo.tables import clip_scores
-from lipnet_core.demo.views import SPLIT_LABELS, clip_choices, clip_splits, view_grid_clip, view_upload, weights_choice
+from lipnet_core.demo.views import (
+    SPLIT_LABELS,
+    clip_choices,
+    clip_splits,
+    needs_network,
+    view_grid_clip,
+    view_upload,
+    weights_choice,
+)
 from lipnet_core.errors import LipNetError
 from lipnet_core.options import CROP_MODES
 from lipnet_core.paths import SPLIT_PATH
 from lipnet_core.uploads import UPLOAD_TYPES
 from widgets.charts import probability_heat_map
-from widgets.resources import precomputed_readings, published_reader
+from widgets.saliency_view import saliency_section
+from widgets.resources import precomputed_readings, published_reader, reading_queue, recent_views
 
 SPLIT_FILTERS = {"Held out": ("test", "validation"), "Trained on": ("train",), "All": None}
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def grid_clip_view(_reader, weights_key: str, _clip, video_path: str, modified_ns: int, crop: str, _precomputed):
-    return view_grid_clip(_reader, _clip, crop, _precomputed)
+def read_in_turn(make_view, what: str):
+    """Run ``make_view`` in the server's reading queue (one live reading at a time), showing this session's place
+    and the expected wait until its turn. Raises LipNetError with the reading's own message when it fails."""
+    queue = reading_queue()
+    job = queue.submit(lambda progress: make_view())
+    status = st.empty()
+    try:
+        while not job.finished:
+            ahead, estimate = queue.position(job), queue.wait_estimate(job)
+            if ahead:
+                status.info(f"In the queue: {ahead} reading{'s' if ahead != 1 else ''} ahead of yours"
+                            + (f", about {estimate:.0f} s" if estimate else "") + ". The server reads one clip at a "
+                            "time, so each is quick.", icon=":material/hourglass_top:")
+            else:
+                status.info(f"Reading {what}…", icon=":material/hourglass_top:")
+            time.sleep(0.2)
+    finally:
+        queue.cancel(job)  # the page was left while waiting: nobody needs this reading any more
+    status.empty()
+    if job.state == "failed":
+        raise LipNetError(job.error)
+    return job.result
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def upload_view(_reader, weights_key: str, data: bytes, filename: str, crop: str):
-    return view_upload(_reader, data, filename, crop)
+def shown_view(key: tuple, make_view, live: bool, what: str):
+    """A clip made ready to show: from the server's recent views, else made now (in the queue when it runs the
+    network)."""
+    views = recent_views()
+    view = views.get(key)
+    if view is None:
+        view = read_in_turn(make_view, what) if live else make_view()
+        views.put(key, view)
+    return view
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -82,18 +119,20 @@ if source == "GRID clip":
                            format_func=labels_by_id.get, key="clip")
     choice = next((choice for choice in shown if choice.clip.clip_id == clip_id), None)
     if choice is not None and reader is not None:
+        clip = choice.clip
+        key = ("grid", weights.cache_key, str(clip.video_path), clip.video_path.stat().st_mtime_ns, crop)
         try:
-            with st.spinner(f"Reading {choice.clip.clip_id}…"):
-                view = grid_clip_view(reader, weights.cache_key, choice.clip, str(choice.clip.video_path),
-                                      choice.clip.video_path.stat().st_mtime_ns, crop, precomputed)
+            view = shown_view(key, lambda: view_grid_clip(reader, clip, crop, precomputed),
+                              needs_network(clip, crop, precomputed), clip.clip_id)
         except LipNetError as error:
             st.error(str(error))
 else:
     upload = st.file_uploader("A short clip of one face saying one sentence", type=UPLOAD_TYPES, key="upload")
     if upload is not None and reader is not None:
+        data, name = upload.getvalue(), upload.name
+        key = ("upload", weights.cache_key, hashlib.sha256(data).hexdigest(), name, crop)
         try:
-            with st.spinner("Reading your clip…"):
-                view = upload_view(reader, weights.cache_key, upload.getvalue(), upload.name, crop)
+            view = shown_view(key, lambda: view_upload(reader, data, name, crop), True, "your clip")
         except LipNetError as error:
             st.error(str(error))
 
@@ -147,3 +186,4 @@ if view is not None:
             ". The network's output for this clip was computed ahead of time with these same weights "
             "(`python -m lipnet_core precompute`); reading the video, the crop and the decoding ran now."
             if reading.precomputed else ""))
+        saliency_section(reader, reading, key="saliency")

@@ -3,7 +3,7 @@ adapted networks in use (bounded, so a full class cannot fill the memory)."""
 
 import streamlit as st
 
-from lipnet_core.demo.adaptation_jobs import AdaptationQueue
+from lipnet_core.demo.job_queue import JobQueue, RecentResults
 from lipnet_core.demo.views import WeightsChoice, open_reader
 
 
@@ -34,8 +34,21 @@ def precomputed_readings(choice: WeightsChoice):
 
 
 @st.cache_resource(show_spinner=False)
-def adaptation_queue() -> AdaptationQueue:
-    return AdaptationQueue()
+def adaptation_queue() -> JobQueue:
+    """Adaptations, one at a time for the whole server."""
+    return JobQueue("lipnet-adaptation", "adaptation")
+
+
+@st.cache_resource(show_spinner=False)
+def recent_views() -> RecentResults:
+    """Clips made ready to show (Try it out), shared by all sessions; bounded (each holds a GIF and the crop)."""
+    return RecentResults(max_entries=48)
+
+
+@st.cache_resource(show_spinner=False)
+def reading_queue() -> JobQueue:
+    """Live readings (uploads, and clips without stored outputs), one at a time for the whole server."""
+    return JobQueue("lipnet-reading", "reading")
 
 
 @st.cache_resource(show_spinner="Loading your adapted network…", max_entries=4, ttl=3600)

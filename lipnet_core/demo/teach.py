@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lipnet_core.adaptation import ADAPTED_WEIGHTS, MIN_CLIPS, AdaptationClip, AdaptationRecipe, adapt
-from lipnet_core.demo.adaptation_jobs import AdaptationQueue, Job, SessionWorkspace
+from lipnet_core.demo.workspaces import SessionWorkspace
+from lipnet_core.demo.job_queue import Job, JobQueue
 from lipnet_core.demo.recordings import save_recording
 from lipnet_core.errors import LipNetError
 from lipnet_core.grid_sentences import GRID_GRAMMAR
@@ -90,7 +91,7 @@ class TeachSession:
     def ready(self) -> bool:
         return len(self.clips) >= MIN_RECORDINGS
 
-    def start_adaptation(self, queue: AdaptationQueue, base_weights, recipe: AdaptationRecipe | None = None) -> Job:
+    def start_adaptation(self, queue: JobQueue, base_weights, recipe: AdaptationRecipe | None = None) -> Job:
         if not self.ready:
             raise LipNetError(f"Record at least {MIN_RECORDINGS} sentences first ({len(self.clips)} so far).")
         clips = [self.clips[index] for index in sorted(self.clips)]

@@ -132,6 +132,18 @@ def _view(name: str, reading, video: bytes, reference: str | None, reference_sou
     )
 
 
+def grid_crop_mode(clip: GridClip, crop: str) -> str:
+    """The crop a GRID clip is read with: speaker 1's clips are framed as the network trained on them, so ``auto``
+    takes the fixed box without looking for the face."""
+    return "grid" if crop == "auto" and clip.speaker == DEFAULT_SPEAKER else crop
+
+
+def needs_network(clip: GridClip, crop: str, precomputed) -> bool:
+    """False when the network's output for this clip is stored (see :mod:`lipnet_core.precomputed`)."""
+    return not (precomputed is not None and precomputed.crop == grid_crop_mode(clip, crop)
+                and clip.speaker == DEFAULT_SPEAKER and clip.clip_id in precomputed)
+
+
 def view_grid_clip(reader, clip: GridClip, crop: str = "auto", precomputed=None) -> ClipView:
     """Read a GRID clip and prepare everything the page shows, including its ground-truth sentence.
 
@@ -139,8 +151,7 @@ def view_grid_clip(reader, clip: GridClip, crop: str = "auto", precomputed=None)
     this clip (same bytes, same crop) the network's stored output is decoded instead of running the network."""
     from lipnet_core.demo.playback import browser_playable
 
-    if crop == "auto" and clip.speaker == DEFAULT_SPEAKER:
-        crop = "grid"  # speaker 1's clips are framed as the network trained on them: no need to look for the face
+    crop = grid_crop_mode(clip, crop)
     class_probabilities = None
     if precomputed is not None and precomputed.crop == crop and clip.speaker == DEFAULT_SPEAKER:
         class_probabilities = precomputed.class_probabilities(clip.clip_id, clip.video_path)

@@ -121,7 +121,7 @@ def test_metrics_page_says_when_nothing_is_committed(no_data_dir, tmp_path, monk
     assert "No training history committed yet" in texts(app.info)
     assert "No evaluation committed yet" in texts(app.info)
     assert "No other speaker evaluated yet" in texts(app.info)
-    comparison = app.dataframe[0].value
+    comparison = app.table[0].value
     assert set(comparison["figures"]) == {"published"}, "no figures of ours without metrics.json"
     assert "arXiv:1611.01599" in texts(app.markdown)
 
@@ -160,7 +160,7 @@ def test_metrics_page_charts_history_and_puts_ours_beside_published(no_data_dir,
     scores = app.dataframe[0].value.set_index("decoder")
     assert scores.loc["grid", "held out: sentences right"] == pytest.approx(75)
     assert "Measured on the 'test' clips (90 clips)" in texts(app.caption)
-    comparison = app.dataframe[-1].value
+    comparison = app.table[0].value
     ours = comparison[comparison["figures"] == "ours"]
     assert list(ours["WER %"]) == pytest.approx([25.0, 12.5])
     paper = comparison[comparison["system"] == "LipNet (paper)"]
@@ -275,6 +275,23 @@ def test_try_it_out_in_the_repository_state(with_grid):
         assert "No trained weights are present" in texts(app.warning)
         assert "What the model read" not in headers
         assert not app.dataframe and not app.get("vega_lite_chart")
+
+
+@pytest.mark.slow
+def test_try_it_out_shows_where_the_published_network_looks(with_grid):
+    if not DEFAULT_WEIGHTS.exists():
+        pytest.skip("no published weights")
+    app = open_page(PAGES[3])
+    assert not app.exception, app.exception
+    assert "computed ahead of time" in texts(app.caption), "a held-out GRID clip is read from the stored outputs"
+    images = len(app.get("image"))
+    words = app.selectbox(key="saliency_word")
+    assert words.format_func(0).startswith("the whole sentence")
+    words.set_value(1).run()
+    app.button(key="saliency_button").click().run()
+    assert not app.exception and not app.error, app.exception or texts(app.error)
+    assert len(app.get("image")) == images + 2, "the saliency GIF and the frame strip"
+    assert "how much each input pixel moves the log-probability" in texts(app.caption)
 
 
 def test_unusable_weights_from_the_environment_are_one_error(no_data_dir, tmp_path, monkeypatch):

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lipnet_core.adaptation import AdaptationClip
-from lipnet_core.demo.adaptation_jobs import AdaptationQueue, SessionWorkspace, remove_stale_workspaces
+from lipnet_core.demo.workspaces import SessionWorkspace, remove_stale_workspaces
+from lipnet_core.demo.job_queue import JobQueue
 from lipnet_core.demo.recordings import recording_suffix, save_recording
 from lipnet_core.demo.teach import TeachSession, sentences_to_say
 from lipnet_core.errors import ClipError, LipNetError
@@ -29,7 +30,7 @@ def wait_for(job, seconds=120.0):
 
 
 def test_the_queue_runs_one_job_at_a_time_in_order_and_says_each_place():
-    queue, running, order, release = AdaptationQueue(), [], [], threading.Event()
+    queue, running, order, release = JobQueue(), [], [], threading.Event()
 
     def work(name):
         def run(progress):
@@ -54,8 +55,26 @@ def test_the_queue_runs_one_job_at_a_time_in_order_and_says_each_place():
     assert order == ["first", "second"] and (first.result, second.result) == ("first", "second")
 
 
+def test_the_wait_estimate_is_the_jobs_ahead_times_a_typical_job():
+    queue, release = JobQueue(what="reading"), threading.Event()
+    assert queue.typical_seconds() is None
+    wait_for(queue.submit(lambda progress: time.sleep(0.2)))
+    assert 0.2 <= queue.typical_seconds() < 2
+    blocking = queue.submit(lambda progress: release.wait(10))
+    waiting = queue.submit(lambda progress: None)
+    deadline = time.monotonic() + 10
+    while blocking.state != "running" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert queue.wait_estimate(waiting) == pytest.approx(queue.typical_seconds())
+    release.set()
+    wait_for(waiting)
+    crashed = queue.submit(lambda progress: 1 / 0)
+    wait_for(crashed)
+    assert crashed.error.startswith("The reading failed unexpectedly (ZeroDivisionError")
+
+
 def test_a_failing_job_says_why_and_the_queue_goes_on():
-    queue = AdaptationQueue()
+    queue = JobQueue()
 
     def refuse(progress):
         raise LipNetError("Adaptation needs at least 3 clips of the new speaker; it got 1.")
@@ -183,3 +202,14 @@ def test_the_published_and_the_adapted_network_read_one_clip_side_by_side(grid_d
     assert result.published.decoder == "grid" and is_grid_sentence(result.adapted.text)
     assert result.published.box == result.adapted.box  # one crop, read by both
     assert set(result.scores()) == {"published", "adapted"}
+
+
+def test_recent_results_keep_the_last_ones_used():
+    from lipnet_core.demo.job_queue import RecentResults
+
+    results = RecentResults(max_entries=2)
+    results.put("a", 1)
+    results.put("b", 2)
+    assert results.get("a") == 1  # now "b" is the least recently used
+    results.put("c", 3)
+    assert (results.get("a"), results.get("b"), results.get("c"), len(results)) == (1, None, 3, 2)

@@ -1,64 +1,22 @@
-"""Adaptations for many browser sessions on one small server: one at a time, in a queue, each in its own temp dir.
+"""Work that many browser sessions ask of one small server, done one job at a time in the order asked.
 
-Adapting the network takes minutes of both CPU cores, so two at once would only make both slower. The server keeps
-one :class:`AdaptationQueue`; each session submits its clips and polls its job for its place in the queue, its
-progress, and finally its weights. A session's files live in a :class:`SessionWorkspace` (a private temporary
-directory) that is removed when the session ends, or at the latest ``WORKSPACE_LIFETIME_SECONDS`` after it was made.
+Adapting the network takes minutes of both CPU cores, and reading an uploaded clip a second or two of them: two at
+once would only make both slower, and twenty at once would make everyone wait as long as the slowest. So the server
+keeps one queue per kind of work; a session submits a job and polls it for its place in the queue, its progress,
+an estimate of the wait, and finally its result.
 """
 
 import itertools
-import shutil
-import tempfile
+import statistics
 import threading
 import time
-import weakref
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lipnet_core.errors import LipNetError
 
-WORKSPACE_PREFIX = "lipnet-session-"
-WORKSPACE_LIFETIME_SECONDS = 3600
-
-
-class SessionWorkspace:
-    """A private temporary directory for one browser session's recordings and adapted weights.
-
-    Files inside are named by the program (``prompt_03.mp4``), never by a user. The directory is removed by
-    :meth:`remove`, when the object is garbage-collected (the session ended), or by :func:`remove_stale_workspaces`.
-    """
-
-    def __init__(self, root: str | Path | None = None):
-        self.path = Path(tempfile.mkdtemp(prefix=WORKSPACE_PREFIX, dir=root))
-        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)
-
-    def file(self, name: str) -> Path:
-        """A path inside the workspace for a program-chosen ``name`` (letters, digits, ``_``, ``.`` and ``-``)."""
-        if not name or name.startswith(".") or not all(character.isalnum() or character in "_.-" for character in name):
-            raise ValueError(f"not a workspace file name: {name!r}")
-        return self.path / name
-
-    def remove(self) -> None:
-        self._finalizer()
-
-    @property
-    def removed(self) -> bool:
-        return not self._finalizer.alive
-
-
-def remove_stale_workspaces(root: str | Path | None = None, max_age_seconds: float = WORKSPACE_LIFETIME_SECONDS) -> int:
-    """Remove session workspaces older than ``max_age_seconds`` (left by sessions whose end was never seen)."""
-    root = Path(root or tempfile.gettempdir())
-    removed = 0
-    for directory in root.glob(f"{WORKSPACE_PREFIX}*"):
-        try:
-            if directory.is_dir() and time.time() - directory.stat().st_mtime > max_age_seconds:
-                shutil.rmtree(directory, ignore_errors=True)
-                removed += 1
-        except OSError:
-            continue
-    return removed
+RECENT_JOBS = 20  # how many finished jobs the wait estimate looks back on
 
 
 @dataclass
@@ -80,16 +38,18 @@ class Job:
         return self.state in ("done", "failed")
 
 
-class AdaptationQueue:
-    """Runs submitted jobs one at a time, in order, on a background thread."""
+class JobQueue:
+    """Runs submitted jobs one at a time, in order, on a background thread (``name`` names the thread)."""
 
-    def __init__(self):
+    def __init__(self, name: str = "lipnet-jobs", what: str = "job"):
+        self.what = what  # what one job is called on the page ("adaptation", "reading")
         self._lock = threading.Lock()
         self._waiting: list[Job] = []
         self._running: Job | None = None
         self._numbers = itertools.count(1)
+        self._recent_seconds: deque[float] = deque(maxlen=RECENT_JOBS)
         self._wakeup = threading.Condition(self._lock)
-        self._worker = threading.Thread(target=self._run_forever, name="lipnet-adaptation", daemon=True)
+        self._worker = threading.Thread(target=self._run_forever, name=name, daemon=True)
         self._worker.start()
 
     def submit(self, work: Callable[[Callable[[float, str], None]], object]) -> Job:
@@ -105,6 +65,16 @@ class AdaptationQueue:
             if job not in self._waiting:
                 return 0
             return self._waiting.index(job) + (1 if self._running is not None else 0)
+
+    def typical_seconds(self) -> float | None:
+        """The median duration of the last finished jobs, or None before any has finished."""
+        with self._lock:
+            return statistics.median(self._recent_seconds) if self._recent_seconds else None
+
+    def wait_estimate(self, job: Job) -> float | None:
+        """Roughly how many seconds until ``job`` starts: the jobs ahead of it times a typical job's duration."""
+        typical = self.typical_seconds()
+        return None if typical is None else self.position(job) * typical
 
     def cancel(self, job: Job) -> bool:
         """Drop a job that has not started (its session ended); True when it was dropped."""
@@ -133,8 +103,40 @@ class AdaptationQueue:
             except LipNetError as error:
                 job.state, job.error = "failed", str(error)
             except Exception as error:  # a job must never take the worker down with it
-                job.state, job.error = "failed", f"The adaptation failed unexpectedly ({type(error).__name__}: {error})."
+                job.state, job.error = "failed", (f"The {self.what} failed unexpectedly ({type(error).__name__}: "
+                                                  f"{error}).")
             finally:
                 job.seconds = time.time() - started
                 with self._lock:
                     self._running = None
+                    self._recent_seconds.append(job.seconds)
+
+
+class RecentResults:
+    """The last ``max_entries`` results by key, shared by every session and safe to use from several threads.
+
+    Finished readings are kept here so that choosing a clip again is instant, while a full class cannot fill the
+    memory: the least recently used result goes first.
+    """
+
+    def __init__(self, max_entries: int):
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._results: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        with self._lock:
+            if key not in self._results:
+                return None
+            self._results.move_to_end(key)
+            return self._results[key]
+
+    def put(self, key, result) -> None:
+        with self._lock:
+            self._results[key] = result
+            self._results.move_to_end(key)
+            while len(self._results) > self.max_entries:
+                self._results.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._results)
