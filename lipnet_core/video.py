@@ -65,8 +65,13 @@ class Clip:
 
 
 def ffmpeg_executable() -> str:
-    """Path of the ffmpeg binary bundled with imageio-ffmpeg (no system ffmpeg is assumed)."""
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    """Path of the ffmpeg binary bundled with imageio-ffmpeg (no system ffmpeg is assumed). Raises ClipError with
+    what to do when there is none."""
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as error:
+        raise ClipError("ffmpeg, which converts videos, is missing: reinstall the project's requirements "
+                        "(`pip install imageio-ffmpeg`) or set IMAGEIO_FFMPEG_EXE to an ffmpeg program.") from error
 
 
 def describe(path: str | Path) -> str:

@@ -6,6 +6,7 @@ import io
 import cv2
 import imageio.v3 as iio
 import numpy as np
+from PIL import Image
 
 from lipnet_core.crop_box import CropBox
 
@@ -25,8 +26,12 @@ def mouth_gif(model_input: np.ndarray, scale: int = GIF_SCALE) -> bytes:
     """The network's input as a looping GIF, enlarged ``scale`` times (nearest neighbour keeps pixels honest)."""
     frames = to_display_range(model_input)
     frames = frames.repeat(scale, axis=1).repeat(scale, axis=2)
+    pictures = [Image.fromarray(frame, mode="L") for frame in frames]
     buffer = io.BytesIO()
-    iio.imwrite(buffer, frames, extension=".gif", duration=GIF_FRAME_MILLISECONDS, loop=0)
+    # Whole frames (optimize=False): a third larger than frame differences, but three times faster to write, and
+    # Try it out writes one for every clip shown.
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=GIF_FRAME_MILLISECONDS,
+                     loop=0, optimize=False)
     return buffer.getvalue()
 
 

@@ -327,6 +327,15 @@ def test_a_grid_sized_upload_without_a_face_is_refused_unless_the_grid_crop_is_a
     assert view.reading.class_probabilities.shape == (50, 41)
 
 
+def test_an_upload_named_by_its_grid_id_shows_the_sentence_the_name_spells(reader, synthetic_clip):
+    from lipnet_core.demo.views import view_upload
+
+    data = synthetic_clip(num_frames=50, size=(288, 360)).read_bytes()
+    view = view_upload(reader, data, "bras9a.mp4", crop="grid")
+    assert view.reference == "bin red at s nine again" and "file's name" in view.reference_source
+    assert view_upload(reader, data, "holiday.mp4", crop="grid").reference is None
+
+
 def test_upload_without_a_face_is_one_clear_error(reader, synthetic_clip):
     from lipnet_core.demo.views import view_upload
     from lipnet_core.errors import FaceNotFoundError
@@ -436,3 +445,28 @@ def test_the_heat_map_caption_counts_what_the_frames_pick():
     probabilities = np.full((len(frames), NUM_CLASSES), 0.01, dtype=np.float32)
     probabilities[np.arange(len(frames)), frames] = 0.9
     assert winning_shares(probabilities) == {"space": 5 / 8, "blank": 1 / 8, "character": 2 / 8}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_stays_up_with_a_corrupt_weights_file(with_grid, tmp_path, monkeypatch, page):
+    corrupt = tmp_path / "corrupt.weights.h5"
+    corrupt.write_bytes(b"\x89HDF\r\n not really an HDF5 file")
+    monkeypatch.setenv("LIPNET_WEIGHTS", str(corrupt))
+    app = open_page(page)
+    assert not app.exception, app.exception
+    if page == PAGES[3]:
+        assert "corrupt.weights.h5" in texts(app.error), "Try it out says which weights file is unusable"
+
+
+def test_without_ffmpeg_the_pages_that_need_it_say_so_and_stay_up(with_grid, monkeypatch):
+    import imageio_ffmpeg
+
+    def no_ffmpeg():
+        raise RuntimeError("No ffmpeg exe could be found.")
+
+    monkeypatch.setattr(imageio_ffmpeg, "get_ffmpeg_exe", no_ffmpeg)
+    for page in ("app_pages/quiz.py", PAGES[3]):
+        app = open_page(page)
+        assert not app.exception, app.exception
+    quiz = open_page("app_pages/quiz.py")
+    assert "ffmpeg, which converts videos, is missing" in texts(quiz.error)
