@@ -24,7 +24,7 @@ from lipnet_core.paths import SPLIT_PATH
 from lipnet_core.uploads import UPLOAD_TYPES
 from widgets.charts import probability_heat_map
 from widgets.saliency_view import saliency_section
-from widgets.resources import precomputed_readings, published_reader, reading_queue, recent_views
+from widgets.resources import precomputed_readings, published_reader, reading_queue, recent_views, view_slots
 
 SPLIT_FILTERS = {"Held out": ("test", "validation"), "Trained on": ("train",), "All": None}
 
@@ -58,9 +58,12 @@ def shown_view(key: tuple, make_view, live: bool, what: str):
     network)."""
     views = recent_views()
     view = views.get(key)
-    if view is None:
-        view = read_in_turn(make_view, what) if live else make_view()
-        views.put(key, view)
+    if view is None and live:
+        view = read_in_turn(make_view, what)
+    elif view is None:
+        with view_slots():
+            view = views.get(key) or make_view()
+    views.put(key, view)
     return view
 
 

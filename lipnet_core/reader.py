@@ -150,12 +150,14 @@ class LipReader:
             decoder=decoder,
             decodings=decodings,
             class_probabilities=class_probabilities,
-            mouth_frames=prepared.mouth_frames,
-            model_input=prepared.model_input,
+            # Copies, not views: a view of one frame or of the crop would keep the whole decoded clip (23 MB for
+            # 75 GRID frames) alive for as long as the reading is kept, in a cache, say.
+            mouth_frames=np.array(prepared.mouth_frames),
+            model_input=np.array(prepared.model_input),
             crop=prepared.location.mode,
             box=prepared.location.box,
             frame_size=clip.frame_size,
-            key_frame=clip.frames[len(clip.frames) // 2],
+            key_frame=np.array(clip.frames[len(clip.frames) // 2]),
             seconds=seconds,
             trained=self.trained,
             precomputed=precomputed,

@@ -18,8 +18,11 @@ with the server, so the times include its rendering of every page.
 
 import argparse
 import asyncio
+import json
 import os
 import re
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -33,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
 from lipnet_core.dataset import DATA_DIR_VARIABLE, list_clips, load_split  # noqa: E402
 from lipnet_core.paths import DEFAULT_WEIGHTS, SPLIT_PATH  # noqa: E402
@@ -42,7 +44,22 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1366, "height": 900}
-QUEUE_TEXT = re.compile(r"ahead of yours|in the queue|waiting for the server|waiting for its turn", re.I)
+QUEUE_PATTERN = r"ahead of yours|in the queue|waiting for the server|waiting for its turn"
+# Notes every queue message that appears on the page, however briefly (upload_clip reads and resets it).
+QUEUE_WATCH = """
+window.__queueTexts = [];
+const queuePattern = new RegExp(%s, "i");
+new MutationObserver((records) => {
+  for (const record of records) {
+    const nodes = record.type === "characterData" ? [record.target] : record.addedNodes;
+    for (const node of nodes) {
+      const text = (node.textContent || "").trim();
+      if (text.length < 2000 && queuePattern.test(text)) window.__queueTexts.push(text.slice(0, 200));
+    }
+  }
+}).observe(document, {childList: true, subtree: true, characterData: true});
+""" % json.dumps(QUEUE_PATTERN)
+PROBLEMS = '[data-testid="stAlertContentError"], [data-testid="stException"]'
 GRID_TARGET_SECONDS = 5.0
 NEAR_START = 0.10  # "memory returns near its starting level": within 10 % of it
 MIB = 2**20
@@ -57,12 +74,23 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+SERVER_ENTRY = ("import faulthandler, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
+                "from streamlit.web.cli import main; main(prog_name='streamlit')")  # python -m streamlit, plus that
+
+
+def dump_server_stacks(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+
+
 def start_server(port: int, data_dir: str, log_file) -> subprocess.Popen:
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **{DATA_DIR_VARIABLE: data_dir})
     environment.pop("LIPNET_WEIGHTS", None)
     # No file watcher: other people edit the pages while this runs, and a "source changed" prompt is not load.
+    # SIGUSR1 makes the server write every thread's Python stack to its log (see dump_server_stacks).
     return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+        [sys.executable, "-c", SERVER_ENTRY, "run", "app.py", "--server.port", str(port), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=REPO_ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT,
     )  # fmt: skip
@@ -125,30 +153,80 @@ def resident_bytes(pid: int) -> int:
 
 
 class MemorySampler(threading.Thread):
-    """Samples the server's resident memory every ``interval`` seconds; ``peak`` is the highest since ``reset``."""
+    """Samples the server's resident memory every ``interval`` seconds; ``peak`` is the highest since ``reset``,
+    and ``peak_activity`` what the sessions were doing then (from ``activities``, which they keep up to date)."""
 
     def __init__(self, pid: int, interval: float = 0.5):
         super().__init__(name="rss-sampler", daemon=True)
         self.pid, self.interval = pid, interval
         self.peak = 0
+        self.peak_activity = ""
+        self.activities: dict[int, str] = {}
         self.most_processes = 1
         self._stop = threading.Event()
 
     def run(self) -> None:
         while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, resident_bytes(self.pid))
+            self.now()
             self.most_processes = max(self.most_processes, len(process_tree(self.pid)))
 
     def now(self) -> int:
         value = resident_bytes(self.pid)
-        self.peak = max(self.peak, value)
+        if value > self.peak:
+            self.peak = value
+            self.peak_activity = "; ".join(text for _, text in sorted(self.activities.items()))
         return value
 
     def reset(self) -> None:
-        self.peak = resident_bytes(self.pid)
+        self.peak = 0
+        self.now()
 
     def stop(self) -> None:
         self._stop.set()
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of ``pids`` and of their children that have exited and been waited for."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return total / CLOCK_TICKS
+
+
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(values[:8]) - values[3] - values[4]) / CLOCK_TICKS
+
+
+class CpuMeter:
+    """CPU seconds used between ``__init__`` and ``stop()`` by the server, by this script's browser side (Playwright
+    and Chromium: this process's descendants other than the server) and by everything else on the machine."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.started, self.start = time.monotonic(), self._read()
+
+    def _read(self) -> tuple[float, float, float]:
+        server = process_tree(self.server_pid)
+        ours = [pid for pid in process_tree(os.getpid()) if pid not in server]
+        return cpu_seconds(server), cpu_seconds(ours), machine_busy_seconds()
+
+    def stop(self) -> str:
+        wall = time.monotonic() - self.started
+        server, browser, busy = (end - start for end, start in zip(self._read(), self.start))
+        others = max(busy - server - browser, 0.0)
+        cores = len(os.sched_getaffinity(0))
+        return (f"CPU over these {wall:.0f} s ({cores * wall:.0f} core-seconds on {cores} cores): server "
+                f"{server:.0f} s, browser side (Playwright, Chromium, this script) {browser:.0f} s, everything else "
+                f"on the machine {others:.0f} s")
 
 
 def mib(value: int) -> str:
@@ -171,7 +249,11 @@ class Reading:
 @dataclass
 class Session:
     number: int
+    task: str = ""  # what it reads: "grid <clip id>" or "upload <file>"
     open_seconds: float | None = None
+    asked_at: float | None = None  # seconds into the phase when it asked for its own reading
+    page: object = field(default=None, repr=False)
+    stuck: str | None = None  # what its page showed when it failed
     readings: list[Reading] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     error: str | None = None
@@ -197,43 +279,25 @@ async def wait_until_idle(page, timeout_ms: float) -> None:
     await page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
 
 
-async def first_of(outcomes: dict, timeout_ms: float) -> str:
-    """Run the named coroutines; the name of the first to finish (the rest are cancelled). Raises its error."""
-    tasks = {asyncio.ensure_future(coroutine): name for name, coroutine in outcomes.items()}
-    done, pending = await asyncio.wait(tasks, timeout=timeout_ms / 1000, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    if not done:
-        raise TimeoutError(f"nothing shown within {timeout_ms / 1000:.0f} s")
-    task = done.pop()
-    task.result()
-    return tasks[task]
-
-
-async def all_visible(*locators, timeout_ms: float) -> None:
-    for locator in locators:
-        await locator.first.wait_for(timeout=timeout_ms)
-
-
-async def problem_shown(page, timeout_ms: float) -> None:
-    await page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]').first.wait_for(
-        timeout=timeout_ms)
-
-
 async def problem_text(page) -> str:
-    problems = page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]')
+    problems = page.locator(PROBLEMS)
     texts = [" ".join((await problems.nth(index).inner_text()).split())[:300]
              for index in range(await problems.count())]
     return " | ".join(texts) or "an error box"
 
 
 async def reading_shown(page, caption: str, extra, timeout_ms: float) -> str:
-    """Wait for the reading (caption, heading and ``extra``) or an error box; "reading" or "problem"."""
+    """Wait for the reading (caption, heading and ``extra``) or an error box; "reading" or "problem".
+
+    One waiter at a time, each also ending on an error box: a cancelled Playwright wait can leave its task hanging
+    (seen here: awaiting a cancelled ``Locator.wait_for`` never returned), so nothing is raced and cancelled."""
+    problem = page.locator(PROBLEMS)
     heading = page.get_by_role("heading", name="What the model read")
-    wanted = [page.get_by_text(caption), heading] + ([extra] if extra is not None else [])
-    return await first_of({"reading": all_visible(*wanted, timeout_ms=timeout_ms),
-                           "problem": problem_shown(page, timeout_ms)}, timeout_ms)
+    for wanted in [page.get_by_text(caption), heading] + ([extra] if extra is not None else []):
+        await wanted.or_(problem).first.wait_for(timeout=timeout_ms)
+        if await problem.count():
+            return "problem"
+    return "reading"
 
 
 async def open_try_it_out(page, base_url: str, timeout_ms: float, deep_link: bool) -> tuple[float, str]:
@@ -283,38 +347,61 @@ async def choose_source(page, source: str, timeout_ms: float) -> None:
 async def upload_clip(page, source: Path, timeout_ms: float) -> Reading:
     """Upload ``source``'s bytes as clip.mp4 (Upload a clip must be chosen); notes any queue message meanwhile."""
     reading = Reading("upload", f"{source.parent.name}/{source.name}")
-    queue = page.get_by_text(QUEUE_TEXT)
-    queue_seen = asyncio.ensure_future(queue.first.wait_for(timeout=timeout_ms))
+    await page.evaluate("window.__queueTexts = []")
     asked = time.monotonic()
     await page.locator('input[type="file"]').set_input_files(
         files=[{"name": "clip.mp4", "mimeType": "video/mp4", "buffer": source.read_bytes()}])
-    try:
-        outcome = await reading_shown(page, "Your clip: ", None, timeout_ms)
-        if outcome == "problem":
-            reading.error = await problem_text(page)
-            return reading
-        reading.seconds = time.monotonic() - asked
-    finally:
-        if queue_seen.done() and not queue_seen.cancelled() and not queue_seen.exception():
-            reading.queue_text = " ".join((await queue.first.text_content() or "shown").split())[:160]
-        queue_seen.cancel()
-        await asyncio.gather(queue_seen, return_exceptions=True)
+    outcome = await reading_shown(page, "Your clip: ", None, timeout_ms)
+    queue_texts = await page.evaluate("window.__queueTexts")
+    # An alert's text starts with its icon's name ("hourglass_topIn the queue: …"): drop it.
+    reading.queue_text = re.sub(r"^[a-z0-9_]+(?=[A-Z])", "", " ".join(queue_texts[0].split())) if queue_texts else None
+    if outcome == "problem":
+        reading.error = await problem_text(page)
+        return reading
+    reading.seconds = time.monotonic() - asked
     await wait_until_idle(page, timeout_ms)
     return reading
 
 
-async def classroom_session(browser, base_url: str, session: Session, task: tuple, truths: dict,
-                            timeout_s: float, contexts: list, deep_link: bool) -> None:
-    """One pupil: open Try it out, wait for the first reading, then read their own clip or upload one."""
-    timeout_ms = timeout_s * 1000
+async def look_at_failures(sessions: list[Session], folder: Path) -> None:
+    """Screenshot each failed session's page and note what it shows (a spinner? which text?)."""
+    for session in sessions:
+        if session.page is None or (session.error is None and all(r.error is None for r in session.readings)):
+            continue
+        try:
+            await session.page.screenshot(path=folder / f"failed_session_{session.number}.png", full_page=True,
+                                          timeout=30_000)
+            main = " ".join((await session.page.get_by_test_id("stMain").inner_text(timeout=10_000)).split())
+            spinners = await session.page.get_by_test_id("stSpinner").count()
+            running = await session.page.get_by_test_id("stStatusWidget").count()
+            session.stuck = (f"{spinners} spinner(s), {'script running' if running else 'script idle'}; page text: "
+                             f"{main[:260]}")
+        except Exception as error:
+            session.stuck = f"could not look at the page: {failure(error, 30)}"
+
+
+async def new_page(browser, session: Session, timeout_ms: float):
     context = await browser.new_context(viewport=VIEWPORT)
-    contexts.append(context)
+    context.set_default_timeout(timeout_ms)
+    await context.add_init_script(QUEUE_WATCH)
     page = await context.new_page()
     watch(page, session)
+    return context, page
+
+
+async def classroom_session(browser, base_url: str, session: Session, task: tuple, truths: dict,
+                            timeout_s: float, contexts: list, deep_link: bool, phase_start: float) -> None:
+    """One pupil: open Try it out, wait for the first reading, then read their own clip or upload one."""
+    timeout_ms = timeout_s * 1000
+    kind, what = task
+    session.task = f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'}"
 
     async def steps() -> None:
+        context, page = await new_page(browser, session, timeout_ms)
+        contexts.append(context)
+        session.page = page
         session.open_seconds, _ = await open_try_it_out(page, base_url, timeout_ms, deep_link)
-        kind, what = task
+        session.asked_at = time.monotonic() - phase_start
         if kind == "grid":
             session.readings.append(await read_grid_clip(page, what, truths[what], timeout_ms))
         else:
@@ -330,15 +417,16 @@ async def classroom_session(browser, base_url: str, session: Session, task: tupl
 
 
 async def looping_session(browser, base_url: str, session: Session, tasks: list, truths: dict, timeout_s: float,
-                          counter: dict, on_reading, deep_link: bool) -> None:
+                          counter: dict, on_reading, deep_link: bool, activities: dict) -> None:
     """Read ``tasks`` one after another in one page (switching to uploads and back as needed)."""
     timeout_ms = timeout_s * 1000
-    context = await browser.new_context(viewport=VIEWPORT)
+    session.task = f"{len(tasks)} readings"
+    context, page = await new_page(browser, session, timeout_ms)
     try:
-        page = await context.new_page()
-        watch(page, session)
         session.open_seconds, shown = await open_try_it_out(page, base_url, timeout_ms, deep_link)
         for kind, what in tasks:
+            activities[session.number] = (f"loop session {session.number} at reading {counter['readings'] + 1}: "
+                                          f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'}")
             try:
                 if kind == "grid":
                     if what == shown:  # choosing the clip already shown asks for nothing
@@ -363,6 +451,7 @@ async def looping_session(browser, base_url: str, session: Session, tasks: list,
     except Exception as error:
         session.error = failure(error, timeout_s)
     finally:
+        activities.pop(session.number, None)
         await context.close()
 
 
@@ -457,7 +546,8 @@ def print_errors(sessions: list[Session]) -> None:
 # ---------------------------------------------------------------- the run
 
 
-async def run_phases(arguments, base_url: str, sampler: MemorySampler, figures: dict) -> None:
+async def run_phases(arguments, base_url: str, server, sampler: MemorySampler, figures: dict,
+                     artifacts: Path) -> None:
     """Warm-up, classroom, loop; fills ``figures`` as it goes, so a failure part-way still leaves a report."""
     from playwright.async_api import async_playwright
 
@@ -468,9 +558,7 @@ async def run_phases(arguments, base_url: str, sampler: MemorySampler, figures: 
         try:
             # Warm-up: one page loads the model and the precomputed readings, as the first pupil would.
             warm = Session(0)
-            context = await browser.new_context(viewport=VIEWPORT)
-            page = await context.new_page()
-            watch(page, warm)
+            context, page = await new_page(browser, warm, timeout_ms)
             warm.open_seconds, first_clip = await open_try_it_out(page, base_url, timeout_ms, arguments.deep_link)
             await context.close()
             figures["warm-up"] = warm
@@ -489,18 +577,26 @@ async def run_phases(arguments, base_url: str, sampler: MemorySampler, figures: 
             plan = [("upload", next(upload_iter)) if number in upload_slots else ("grid", next(grid_iter))
                     for number in range(arguments.sessions)]
 
-            sampler.reset()
             sessions = figures["sessions"] = [Session(number + 1) for number in range(arguments.sessions)]
             contexts: list = []
+            sampler.activities[0] = "the classroom phase"
+            sampler.reset()
+            meter = CpuMeter(sampler.pid)
             started = time.monotonic()
             try:
                 await asyncio.gather(*(classroom_session(browser, base_url, session, task, truths,
-                                                         arguments.session_timeout, contexts, arguments.deep_link)
+                                                         arguments.session_timeout, contexts, arguments.deep_link,
+                                                         started)
                                        for session, task in zip(sessions, plan)))
                 figures["classroom seconds"] = time.monotonic() - started
+                figures["classroom cpu"] = meter.stop()
+                if any(session.error or any(r.error for r in session.readings) for session in sessions):
+                    dump_server_stacks(server)
+                    await look_at_failures(sessions, artifacts)
             finally:
                 for context in contexts:
                     await context.close()
+                sampler.activities.clear()
             figures["rss peak classroom"] = sampler.peak
             figures["processes most"] = sampler.most_processes
             await asyncio.sleep(arguments.settle)
@@ -532,13 +628,16 @@ async def loop_phase(arguments, browser, base_url, sampler, figures, held_out, t
         if done % arguments.sample_every == 0:
             samples.append((done, sampler.now()))
 
-    sampler.reset()
     sessions = figures["loop sessions"] = [Session(number + 1) for number in range(arguments.loop_sessions)]
+    sampler.reset()
+    meter = CpuMeter(sampler.pid)
     started = time.monotonic()
     await asyncio.gather(*(looping_session(browser, base_url, session, share, truths, arguments.session_timeout,
-                                           counter, on_reading, arguments.deep_link)
+                                           counter, on_reading, arguments.deep_link, sampler.activities)
                            for session, share in zip(sessions, shares)))
     figures["loop seconds"] = time.monotonic() - started
+    figures["loop cpu"] = meter.stop()
+    figures["loop peak activity"] = sampler.peak_activity
     if samples[-1][0] != counter["readings"]:
         samples.append((counter["readings"], sampler.now()))
     figures["rss peak loop"] = sampler.peak
@@ -571,10 +670,19 @@ def report(arguments, figures, log_text, repository_checks) -> None:
     print(f"  sessions with their reading and no error: {len(good)}/{len(sessions)}"
           + (f" (all done in {figures['classroom seconds']:.1f} s)" if "classroom seconds" in figures else ""))
     for session in sessions:
-        problems = [session.error] + [reading.error for reading in session.readings]
-        for problem in filter(None, problems):
-            what = session.readings[0].what if session.readings else "-"
-            print(f"    session {session.number} ({what}): {problem}")
+        for problem in filter(None, [session.error] + [reading.error for reading in session.readings]):
+            print(f"    session {session.number} ({session.task}): {problem}")
+        if session.stuck:
+            print(f"      its page then: {session.stuck}")
+    if "classroom cpu" in figures:
+        print(f"  {figures['classroom cpu']}")
+    print("  session: opened app to first reading (s) | asked at (s into the phase) | reading shown after (s)")
+    for session in sessions:
+        reading = session.readings[0] if session.readings else None
+        opened = f"{session.open_seconds:6.1f}" if session.open_seconds is not None else "     -"
+        asked = f"{session.asked_at:6.1f}" if session.asked_at is not None else "     -"
+        shown = f"{reading.seconds:6.1f}" if reading is not None and reading.seconds is not None else "     -"
+        print(f"    {session.number:2d} {session.task:<26} {opened} | {asked} | {shown}")
     opened = [session.open_seconds for session in sessions if session.open_seconds is not None]
     print(f"  opening the app to Try it out's first reading: {seconds_summary(opened)}")
     grid = [reading for reading in readings if reading.kind == "grid" and reading.seconds is not None]
@@ -600,7 +708,8 @@ def report(arguments, figures, log_text, repository_checks) -> None:
     for block in found[:5]:
         print(f"    {block}")
     print(f"  server RSS (process and children; most processes seen: {figures.get('processes most', 1)}):")
-    print(f"    before any page: {mib(figures['rss before'])}")
+    if "rss before" in figures:
+        print(f"    before any page: {mib(figures['rss before'])}")
     if "rss after warm-up" in figures:
         print(f"    start (model loaded by the warm-up page): {mib(figures['rss after warm-up'])}")
     if "rss peak classroom" in figures:
@@ -627,13 +736,21 @@ def report(arguments, figures, log_text, repository_checks) -> None:
         print(f"  GRID readings: {seconds_summary([r.seconds for r in done if r.kind == 'grid'])}; "
               f"uploads: {seconds_summary([r.seconds for r in done if r.kind == 'upload'])}")
         print("  server RSS by readings done: " + ", ".join(f"{count}: {mib(value)}" for count, value in samples))
-        print(f"  peak during the loop: {mib(figures['rss peak loop'])}; {arguments.settle:.0f} s after its sessions "
-              f"closed: {mib(figures['rss after loop closed'])}")
+        print(f"  peak during the loop: {mib(figures['rss peak loop'])} "
+              f"(then: {figures['loop peak activity'] or 'no loop reading under way'}); "
+              f"{arguments.settle:.0f} s after its sessions closed: {mib(figures['rss after loop closed'])}")
+        print(f"  {figures['loop cpu']}")
         if len(samples) >= 3:
             middle, last = samples[1], samples[-1]
             growth = (last[1] - middle[1]) / max(last[0] - middle[0], 1) * 100
             print(f"  growth from reading {middle[0]} to {last[0]}: {growth / MIB:+.1f} MiB per 100 readings")
         print_errors(loop_sessions)
+
+    stacks = log_text.count("Thread 0x") + log_text.count("Current thread 0x")
+    if stacks:
+        print(f"  Python stacks of the server's {stacks} threads were written to its log when sessions failed")
+    if figures.get("artifacts"):
+        print(f"  server log and screenshots of failed pages kept in {figures['artifacts']}")
 
     print("\n-- Files --")
     status_before, status_after, parent_before, parent_after, touched = repository_checks
@@ -684,25 +801,31 @@ def main() -> None:
     run_started = time.time()
     port = arguments.port or free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="lipnet-load-test-") as scratch:
-        log_path = Path(scratch) / "streamlit.log"
-        with log_path.open("w") as log_file:
-            server = start_server(port, arguments.data_dir, log_file)
-            sampler = MemorySampler(server.pid)
-            try:
-                wait_for_health(base_url, server)
-                figures["rss before"] = sampler.now()
-                sampler.start()
-                print(f"server up at {base_url} (pid {server.pid}); running {arguments.sessions} sessions…",
-                      flush=True)
-                asyncio.run(run_phases(arguments, base_url, sampler, figures))
-            except Exception as error:  # still report what was measured, and always stop the server
-                figures["fatal"] = f"{type(error).__name__}: {error}"
-                traceback.print_exc()
-            finally:
-                sampler.stop()
-                stop_server(server)
-        log_text = log_path.read_text(errors="replace")
+    scratch = tempfile.mkdtemp(prefix="lipnet-load-test-")  # outside the repository; kept when something failed
+    log_path = Path(scratch) / "streamlit.log"
+    with log_path.open("w") as log_file:
+        server = start_server(port, arguments.data_dir, log_file)
+        sampler = MemorySampler(server.pid)
+        try:
+            wait_for_health(base_url, server)
+            figures["rss before"] = sampler.now()
+            sampler.start()
+            print(f"server up at {base_url} (pid {server.pid}); running {arguments.sessions} sessions…",
+                  flush=True)
+            asyncio.run(run_phases(arguments, base_url, server, sampler, figures, Path(scratch)))
+        except Exception as error:  # still report what was measured, and always stop the server
+            figures["fatal"] = f"{type(error).__name__}: {error}"
+            traceback.print_exc()
+        finally:
+            sampler.stop()
+            stop_server(server)
+    log_text = log_path.read_text(errors="replace")
+    figures["artifacts"] = scratch
+    failed = any(session.error or any(reading.error for reading in session.readings)
+                 for session in figures.get("sessions", []) + figures.get("loop sessions", []))
+    if not failed and "fatal" not in figures and not tracebacks(log_text):
+        shutil.rmtree(scratch, ignore_errors=True)
+        figures["artifacts"] = None
     status_after, parent_after = repository_state()
     checks = (status_before, status_after, parent_before, parent_after, files_touched_since(run_started))
     report(arguments, figures, log_text, checks)

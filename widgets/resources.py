@@ -1,6 +1,8 @@
 """What the server shares between sessions, loaded once: the published network, the adaptation queue, and the few
 adapted networks in use (bounded, so a full class cannot fill the memory)."""
 
+import threading
+
 import streamlit as st
 
 from lipnet_core.demo.job_queue import JobQueue, RecentResults
@@ -43,6 +45,13 @@ def adaptation_queue() -> JobQueue:
 def recent_views() -> RecentResults:
     """Clips made ready to show (Try it out), shared by all sessions; bounded (each holds a GIF and the crop)."""
     return RecentResults(max_entries=48)
+
+
+@st.cache_resource(show_spinner=False)
+def view_slots() -> threading.BoundedSemaphore:
+    """At most two clips made ready at once (video decoded, mouth cut, GIF written): a class asking together waits
+    a moment in turn instead of holding twenty decoded videos in memory at the same time."""
+    return threading.BoundedSemaphore(2)
 
 
 @st.cache_resource(show_spinner=False)
