@@ -111,10 +111,10 @@ def test_try_it_out_in_chromium(server, grid_dir, tmp_path):
 
             clicked = time.monotonic()
             page.get_by_test_id("stSidebarNav").get_by_text("Try it out").click()
-            page.get_by_text(" frames at 25 fps.").first.wait_for(timeout=WAIT_MS)
+            page.get_by_text(" frames at 25 fps").first.wait_for(timeout=WAIT_MS)
             timings["Try it out, model loaded and first clip shown"] = time.monotonic() - clicked
             wait_until_idle(page)
-            first_clip = page.get_by_text(" frames at 25 fps.").first.inner_text().split(":")[0]
+            first_clip = page.get_by_text(" frames at 25 fps").first.inner_text().split(":")[0]
 
             def show(clip_id: str) -> float:
                 chosen = time.monotonic()
