@@ -105,8 +105,8 @@ else:
             )
             confusion_heat_map(letter_confusion(pairs))
             st.caption("The groups are this project's, by the visible shape of each letter's name (lip-readers "
-                       "call such look-alike groups visemes); GRID has no w. A mistake inside a group is one the "
-                       "lips alone cannot settle; a mistake across groups is the network's own.")
+                       "call such look-alike groups visemes); GRID has no w. A mistake inside a group may be one "
+                       "the lips alone cannot settle; a mistake across groups is harder to excuse.")
 
 st.header("Other speakers")
 st.markdown(
@@ -146,13 +146,14 @@ with st.expander("Training curves, for the curious"):
     if history is None:
         st.info("No training history committed yet (`models/history.csv`).")
     else:
-        st.markdown(f"**Stage 1: the whole network**, {len(history)} epochs (`models/history.csv`). The CTC loss "
-                    "falls on the training clips (blue) far below the held-out validation clips (orange): the "
-                    "over-fitting above, as it happened.")
+        st.markdown(f"**Stage 1: the whole network**, {len(history)} epochs (`models/history.csv`). From about epoch "
+                    "30 the CTC loss of the training clips (blue) falls below that of the held-out validation clips "
+                    "(orange) and the gap stays: the over-fitting above, as it happened.")
         labelled_lines(history, {"loss": "training clips", "val_loss": "validation clips"}, "CTC loss",
                        marked_epoch=PUBLISHED_EPOCH)
-        st.markdown("**Learning rate.** Held at its starting value, then lowered every epoch; each jump back up is "
-                    "a *warm restart*, begun by hand when progress stalled, to shake the network out of a plateau.")
+        st.markdown("**Learning rate.** Held at its starting value for 30 epochs, then lowered every epoch; each "
+                    "jump back up is a *warm restart*: the run was resumed with the schedule started again, some "
+                    "times from a lower rate.")
         labelled_lines(history, {"lr": "Adam learning rate"}, "learning rate", log_scale=True, height=260)
         st.markdown("**Validation error rates** (greedy decoding, 45 validation clips).")
         labelled_lines(history, {"val_wer": "word error rate", "val_cer": "character error rate"}, "error rate",

@@ -27,6 +27,24 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def random_weights(tmp_path_factory) -> Path:
+    """A LipNet weights file with random values: drives the reading path whether or not trained weights exist."""
+    from lipnet_core.model import build_model
+
+    path = tmp_path_factory.mktemp("weights") / "random.weights.h5"
+    build_model(num_frames=None).save_weights(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reader(random_weights):
+    """One LipReader on the random weights, shared by the tests that only need the reading path to run."""
+    from lipnet_core.reader import LipReader
+
+    return LipReader(weights=random_weights)
+
+
+@pytest.fixture(scope="session")
 def grid_dir() -> Path:
     """The GRID speaker-1 directory ($LIPNET_DATA_DIR, ./data or ../shared/grid)."""
     directory = _grid_dir()

@@ -6,7 +6,6 @@ the player races the very readings the Metrics page scores. Both sides are score
 :func:`~lipnet_core.metrics.grid_words_right`. Nothing here imports Streamlit.
 """
 
-import json
 import random
 import subprocess
 from collections.abc import Iterable, Sequence
@@ -16,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from lipnet_core import paths
-from lipnet_core.errors import ClipError, LipNetError
+from lipnet_core.demo.results import evaluation_document
+from lipnet_core.errors import ClipError
 from lipnet_core.grid_sentences import GRID_GRAMMAR, GRID_SLOT_NAMES, is_grid_sentence
 from lipnet_core.metrics import grid_words_right
 from lipnet_core.uploads import saved_upload
@@ -44,11 +44,8 @@ def load_model_readings(
     path = Path(path or paths.METRICS_PATH)
     if not path.is_file():
         return None
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise LipNetError(f"Cannot read the evaluation results {path}: {error}.") from error
-    rows = document.get("per_clip") if isinstance(document, dict) else None
+    document = evaluation_document(path) or {}
+    rows = document.get("per_clip")
     readings = {}
     for row in rows if isinstance(rows, list) else ():
         if not isinstance(row, dict):

@@ -137,8 +137,9 @@ def slot_accuracy(per_clip) -> pd.DataFrame | None:
     return pd.DataFrame(right, index=pd.Index(GRID_SLOT_NAMES, name="word"))
 
 
-def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
-    """Read ``metrics.json`` tolerantly (see the module docstring); None when absent or holding no decoder."""
+def evaluation_document(path: str | Path | None = None) -> dict | None:
+    """The JSON object of ``metrics.json`` (or another evaluation file), or None when it is absent or not an
+    object. Raises LipNetError when it cannot be read."""
     path = Path(path or paths.METRICS_PATH)
     if not path.is_file():
         return None
@@ -146,7 +147,13 @@ def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
         document = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise LipNetError(f"Cannot read the evaluation results {path}: {error}.") from error
-    if not isinstance(document, dict):
+    return document if isinstance(document, dict) else None
+
+
+def load_evaluation(path: str | Path | None = None) -> Evaluation | None:
+    """Read ``metrics.json`` tolerantly (see the module docstring); None when absent or holding no decoder."""
+    document = evaluation_document(path)
+    if document is None:
         return None
     decoders = document.get("decoders", document)
     rows = {}

@@ -21,16 +21,6 @@ PAGES = ("app_pages/about.py", "app_pages/architecture.py", "app_pages/metrics.p
 TIMEOUT = 180
 
 
-@pytest.fixture(scope="module")
-def random_weights(tmp_path_factory):
-    """A LipNet weights file with random values: drives the reading path before any training has finished."""
-    from lipnet_core.model import build_model
-
-    path = tmp_path_factory.mktemp("weights") / "random.weights.h5"
-    build_model(None).save_weights(path)
-    return path
-
-
 @pytest.fixture
 def no_data_dir(tmp_path, monkeypatch):
     empty = tmp_path / "empty-data"
@@ -303,13 +293,6 @@ def test_unusable_weights_from_the_environment_are_one_error(no_data_dir, tmp_pa
 
 # The upload path. AppTest cannot drive st.file_uploader, so the function the page calls with the uploaded bytes
 # is tested here, and the real uploader in tests/test_browser.py.
-
-
-@pytest.fixture(scope="module")
-def reader(random_weights):
-    from lipnet_core.reader import LipReader
-
-    return LipReader(weights=random_weights)
 
 
 def test_a_grid_sized_upload_without_a_face_is_refused_unless_the_grid_crop_is_asked_for(reader, synthetic_clip):

@@ -214,22 +214,6 @@ def corpus(tmp_path_factory, request, clip_writer, pattern_frames):
     return path_of
 
 
-@pytest.fixture(scope="module")
-def random_weights(tmp_path_factory):
-    from lipnet_core.model import build_model
-
-    path = tmp_path_factory.mktemp("weights") / "random.weights.h5"
-    build_model(num_frames=None).save_weights(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def reader(random_weights):
-    from lipnet_core.reader import LipReader
-
-    return LipReader(weights=random_weights)
-
-
 def check_mouth(box: dict, case: Case) -> None:
     centre = ((box["left"] + box["right"]) / 2, (box["top"] + box["bottom"]) / 2)
     assert np.hypot(centre[0] - case.mouth[0], centre[1] - case.mouth[1]) <= MOUTH_TOLERANCE, (centre, case.mouth)

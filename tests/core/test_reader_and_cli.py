@@ -9,21 +9,8 @@ import pytest
 
 from lipnet_core.cli import main
 from lipnet_core.errors import ClipError, WeightsError
-from lipnet_core.model import build_model
 from lipnet_core.reader import LipReader
 from lipnet_core.uploads import upload_suffix
-
-
-@pytest.fixture(scope="module")
-def random_weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("weights") / "random.weights.h5"
-    build_model(num_frames=None).save_weights(path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def reader(random_weights):
-    return LipReader(random_weights)
 
 
 def test_reading_of_a_grid_clip_has_every_stage(reader, grid_dir):
