@@ -152,16 +152,15 @@ with st.expander("Training curves, for the curious"):
         labelled_lines(history, {"loss": "training clips", "val_loss": "validation clips"}, "CTC loss",
                        marked_epoch=PUBLISHED_EPOCH)
         st.markdown("**Learning rate.** Held at its starting value for 30 epochs, then lowered every epoch; each "
-                    "jump back up is a *warm restart*: the run was resumed with the schedule started again, some "
-                    "times from a lower rate.")
+                    "jump back up is a *warm restart*: the run was resumed with the schedule started again, sometimes "
+                    "from a lower rate.")
         labelled_lines(history, {"lr": "Adam learning rate"}, "learning rate", log_scale=True, height=260)
         st.markdown("**Validation error rates** (greedy decoding, 45 validation clips).")
         labelled_lines(history, {"val_wer": "word error rate", "val_cer": "character error rate"}, "error rate",
                        percent=True, marked_epoch=PUBLISHED_EPOCH)
         if "val_sentence_accuracy" in history and history["val_sentence_accuracy"].max() == 0:
-            st.caption("Not plotted: the log's validation sentence accuracy, 0% at every epoch of this stage. This "
-                       "stage's greedy readings never got a whole validation sentence right (one or two words wrong "
-                       "in each); whole sentences came with stage 2 below and the grammar decoder.")
+            st.caption("Not plotted: the log's validation sentence accuracy, 0% at every epoch of this stage: its "
+                       "greedy readings never got a whole validation sentence exactly right.")
         st.caption("Epochs 120–121 tried another kind of training clip (sentences spliced from several clips, "
                    "`docs/experiments.md`): the training loss jumps because the clips changed, the validation "
                    "scores got worse, and the run stopped."
