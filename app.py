@@ -13,8 +13,6 @@ from lipnet_core.paths import PROJECT_ROOT, SPLIT_PATH
 PAGE_ICON = PROJECT_ROOT / "assets" / "icon.png"  # a file, not an icon font: the app works offline
 st.set_page_config(page_title="LipNet: reading lips", page_icon=str(PAGE_ICON), layout="wide")
 
-
-
 navigation = st.navigation(
     [
         st.Page("app_pages/about.py", title="About", icon=":material/menu_book:", default=True),

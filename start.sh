@@ -7,4 +7,6 @@ cd "$(dirname "$0")"
 if [ -z "${LIPNET_DATA_DIR:-}" ] && [ ! -d data/s1 ] && [ -d ../shared/grid/s1 ]; then
   export LIPNET_DATA_DIR="$(cd ../shared/grid && pwd)"
 fi
+# Fewer malloc arenas: the server's many session threads otherwise keep memory freed after a class (README).
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec .venv/bin/python -m streamlit run app.py "$@"

@@ -4,10 +4,10 @@ import random
 
 import streamlit as st
 
-from lipnet_core.demo.workspaces import remove_stale_workspaces
 from lipnet_core.demo.results import load_adaptation_study
 from lipnet_core.demo.teach import MIN_RECORDINGS, RECORDING_SECONDS, TeachSession, read_side_by_side
 from lipnet_core.demo.views import weights_choice
+from lipnet_core.demo.workspaces import remove_stale_workspaces
 from lipnet_core.errors import LipNetError
 from lipnet_core.uploads import UPLOAD_TYPES
 from widgets.charts import probability_heat_map

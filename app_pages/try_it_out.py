@@ -23,8 +23,8 @@ from lipnet_core.options import CROP_MODES
 from lipnet_core.paths import SPLIT_PATH
 from lipnet_core.uploads import UPLOAD_TYPES
 from widgets.charts import probability_heat_map
-from widgets.saliency_view import saliency_section
 from widgets.resources import precomputed_readings, published_reader, reading_queue, recent_views, view_slots
+from widgets.saliency_view import saliency_section
 
 SPLIT_FILTERS = {"Held out": ("test", "validation"), "Trained on": ("train",), "All": None}
 
@@ -144,7 +144,7 @@ if view is not None:
     video_column, frame_column, mouth_column = st.columns([4, 4, 5])
     video_column.video(view.video)
     split = choice.split if source == "GRID clip" and choice is not None else None
-    video_column.caption(f"{view.name}: {len(reading.model_input)} frames at 25 fps"
+    video_column.caption(f"{view.name}: {len(reading.mouth_frames)} frames at 25 fps"
                          + (f"; {SPLIT_LABELS[split]}." if split else "."))
     frame_column.image(view.boxed_frame, caption=f"Middle frame; green box: the mouth crop ({reading.crop} crop).")
     mouth_column.image(view.mouth_gif, caption="What the network sees: the normalised 46×140 grey mouth crop, "

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from lipnet_core.crop_box import CropBox
+from lipnet_core.crop_box import MOUTH_HEIGHT, MOUTH_WIDTH, CropBox
 from lipnet_core.decoding import Decoded, ctc_decode
 from lipnet_core.errors import ClipError
 from lipnet_core.model import build_model, use_compiled_step_for
+from lipnet_core.normalise import normalise_clip
 from lipnet_core.options import DECODERS
 from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.preprocessing import PreparedClip, prepare_frames
@@ -29,7 +30,7 @@ class Reading:
         text, tokens: the chosen decoder's sentence and its label ids (1..39).
         decodings: every decoder's :class:`Decoded`, by name (greedy, beam, grid).
         class_probabilities: (T, 41) float32 per-frame softmax output (index 40 is the CTC blank).
-        mouth_frames: (T, 46, 140) uint8 crop; model_input: (T, 46, 140, 1) float32 normalised crop.
+        mouth_frames: (T, 46, 140) uint8 crop; :attr:`model_input` normalises it again when asked.
         crop, box: the crop method used (``grid`` or ``detected``) and the rectangle in frame pixels.
         key_frame: one full BGR frame (the middle one) for showing where the crop was taken.
         seconds: wall time per stage (read, crop, model, decode).
@@ -44,7 +45,6 @@ class Reading:
     decodings: dict[str, Decoded]
     class_probabilities: np.ndarray
     mouth_frames: np.ndarray
-    model_input: np.ndarray
     crop: str
     box: CropBox
     frame_size: tuple[int, int]
@@ -52,6 +52,12 @@ class Reading:
     seconds: dict[str, float] = field(default_factory=dict)
     trained: bool = True
     precomputed: bool = False
+
+    @property
+    def model_input(self) -> np.ndarray:
+        """(T, 46, 140, 1) float32: the normalised crop the network read. Computed from the uint8 crop when asked
+        (a few milliseconds) rather than kept: it is four times its size, and the app keeps recent readings."""
+        return normalise_clip(self.mouth_frames)
 
     @property
     def num_frames(self) -> int:
@@ -96,6 +102,11 @@ class LipReader:
         batch = model_input[np.newaxis]
         use_compiled_step_for(self.model, "predict", batch.shape, self._compiled_steps)
         return np.asarray(self.model.predict_on_batch(batch), dtype=np.float32)[0]
+
+    def warm_up(self, num_frames: int = 75) -> None:
+        """Run the network once on a still clip, so that the first real reading of that length does not also pay
+        for TensorFlow's tracing and working memory (about 2 s and 0.4 GB, measured here)."""
+        self.probabilities(np.zeros((num_frames, MOUTH_HEIGHT, MOUTH_WIDTH, 1), np.float32))
 
     def decode(self, class_probabilities: np.ndarray, decoders=DECODERS) -> dict[str, Decoded]:
         decodings = {}
@@ -153,7 +164,6 @@ class LipReader:
             # Copies, not views: a view of one frame or of the crop would keep the whole decoded clip (23 MB for
             # 75 GRID frames) alive for as long as the reading is kept, in a cache, say.
             mouth_frames=np.array(prepared.mouth_frames),
-            model_input=np.array(prepared.model_input),
             crop=prepared.location.mode,
             box=prepared.location.box,
             frame_size=clip.frame_size,

@@ -1,19 +1,22 @@
 """A classroom at once: many Chromium sessions on Try it out against one `streamlit run app.py`.
 
-    LIPNET_DATA_DIR=../shared/grid .venv/bin/python scripts/load_test.py [--sessions 20] [--uploads 4]
-        [--loop-readings 200] [--port P] [--data-dir DIR]
+    LIPNET_DATA_DIR=../shared/grid .venv/bin/python scripts/load_test.py [--sessions 20] [--uploads 4] [--together]
+        [--classes 1] [--loop-readings 200] [--animate-gifs] [--port P] [--data-dir DIR]
 
-Starts the server itself, warms the model with one page, then opens ``--sessions`` Playwright contexts of one
-Chromium at once. Each opens Try it out, waits for its first reading, then either picks its own held-out GRID clip
-or (``--uploads`` of them) uploads a copy of a GRID clip's bytes as ``clip.mp4``, alternately of speaker 1 and of
-speaker 4. A second phase has ``--loop-sessions`` sessions read ``--loop-readings`` clips one after another (an
-upload every ``--loop-upload-every``) while the server's memory is sampled, to show whether it grows.
+Starts the server itself (as ./start.sh does, with MALLOC_ARENA_MAX=2), opens one page so that the model loads, waits
+for the server's own warm-up of a live reading to settle (the "start" memory), then opens ``--sessions`` Playwright
+contexts of one Chromium at once. Each opens Try it out, waits for its first reading, then (at once, or with
+``--together`` when every page is open, as when a teacher says "now") either picks its own held-out GRID clip or
+(``--uploads`` of them) uploads a copy of a GRID clip's bytes as ``clip.mp4``, alternately of speaker 1 and of
+speaker 4. ``--classes`` runs such classes one after another with new clips, to see whether memory after a class stays
+put. A last phase has ``--loop-sessions`` sessions read ``--loop-readings`` clips one after another (an upload every
+``--loop-upload-every``) while the server's memory is sampled, to show whether it grows.
 
 Reports errors (browser console, page errors, Streamlit exceptions and error boxes, tracebacks in the server log),
 the seconds from asking to each reading shown, whether a queue was shown to waiting uploads, the server's resident
-memory (its process and any children, from /proc) at start, peak and after the sessions close, and checks that the
-run wrote nothing inside the repository. Prints figures; asserts nothing. The browser shares the machine's cores
-with the server, so the times include its rendering of every page.
+memory (its process and any children, from /proc) at start, peak and after the sessions close, and every file the
+run wrote outside the system's temporary folder. Prints figures; asserts nothing. The browsers share the machine's
+cores with the server, so the times include their rendering of every page; they animate GIFs once (see ANIMATE_ONCE).
 """
 
 import argparse
@@ -43,6 +46,10 @@ from lipnet_core.paths import DEFAULT_WEIGHTS, SPLIT_PATH  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Chromium's "animate once" image policy. On one 2-core machine twenty browsers each looping the mouth GIF took most
+# of both cores by themselves (measured: 1.65 CPU-s per 20 s for one idle page with its reading shown, 0.42 s with
+# this policy); in a classroom each pupil's own device animates its GIF. --animate-gifs measures without it.
+ANIMATE_ONCE = "--blink-settings=imageAnimationPolicy=1"
 VIEWPORT = {"width": 1366, "height": 900}
 QUEUE_PATTERN = r"ahead of yours|in the queue|waiting for the server|waiting for its turn"
 # Notes every queue message that appears on the page, however briefly (upload_clip reads and resets it).
@@ -85,7 +92,10 @@ def dump_server_stacks(server: subprocess.Popen) -> None:
 
 
 def start_server(port: int, data_dir: str, log_file) -> subprocess.Popen:
+    # As ./start.sh runs it: MALLOC_ARENA_MAX=2 (one run each here: +181 MiB after a class closed, against +419 MiB
+    # with glibc's default arenas).
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **{DATA_DIR_VARIABLE: data_dir})
+    environment.setdefault("MALLOC_ARENA_MAX", "2")
     environment.pop("LIPNET_WEIGHTS", None)
     # No file watcher: other people edit the pages while this runs, and a "source changed" prompt is not load.
     # SIGUSR1 makes the server write every thread's Python stack to its log (see dump_server_stacks).
@@ -140,14 +150,19 @@ def process_tree(pid: int) -> list[int]:
 
 
 def resident_bytes(pid: int) -> int:
-    """VmRSS of ``pid`` and its descendants added up (0 for a process that has gone)."""
+    """The memory of ``pid`` and its descendants: their proportional set sizes (Pss, /proc/PID/smaps_rollup) added
+    up, so that pages they share count once (0 for a process that has gone).
+
+    Adding up RSS instead counts a child just forked by the server (for ffmpeg, before it runs) as a second copy of
+    the server's pages: the likely cause of RSS "peaks" of about twice the server's memory (3.1 GB beside a 1.5 GB
+    server) seen here."""
     total = 0
     for member in process_tree(pid):
         try:
-            status = Path(f"/proc/{member}/status").read_text()
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
         except OSError:
             continue
-        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
         total += int(match.group(1)) * 1024 if match else 0
     return total
 
@@ -156,7 +171,7 @@ class MemorySampler(threading.Thread):
     """Samples the server's resident memory every ``interval`` seconds; ``peak`` is the highest since ``reset``,
     and ``peak_activity`` what the sessions were doing then (from ``activities``, which they keep up to date)."""
 
-    def __init__(self, pid: int, interval: float = 0.5):
+    def __init__(self, pid: int, interval: float = 2.0):  # reading Pss walks the server's page tables: not too often
         super().__init__(name="rss-sampler", daemon=True)
         self.pid, self.interval = pid, interval
         self.peak = 0
@@ -180,6 +195,18 @@ class MemorySampler(threading.Thread):
     def reset(self) -> None:
         self.peak = 0
         self.now()
+
+    async def settled(self, seconds: float = 5.0, tolerance: int = 8 * 2**20, timeout: float = 120.0) -> int:
+        """The resident memory once it has changed by less than ``tolerance`` over ``seconds`` (the server's own
+        warm-up, run in the background after the first page, done), or after ``timeout``."""
+        deadline, last = time.monotonic() + timeout, self.now()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(seconds)
+            value = self.now()
+            if abs(value - last) < tolerance:
+                return value
+            last = value
+        return self.now()
 
     def stop(self) -> None:
         self._stop.set()
@@ -389,9 +416,26 @@ async def new_page(browser, session: Session, timeout_ms: float):
     return context, page
 
 
+class OpenBarrier:
+    """Lets the sessions ask together once every one of them has opened its page (or failed to)."""
+
+    def __init__(self, count: int):
+        self.remaining, self.event = count, asyncio.Event()
+
+    def arrive(self) -> None:
+        self.remaining -= 1
+        if self.remaining <= 0:
+            self.event.set()
+
+    async def wait(self) -> None:
+        await self.event.wait()
+
+
 async def classroom_session(browser, base_url: str, session: Session, task: tuple, truths: dict,
-                            timeout_s: float, contexts: list, deep_link: bool, phase_start: float) -> None:
-    """One pupil: open Try it out, wait for the first reading, then read their own clip or upload one."""
+                            timeout_s: float, contexts: list, deep_link: bool, phase_start: float,
+                            all_open: "OpenBarrier | None" = None) -> None:
+    """One pupil: open Try it out, wait for the first reading, then read their own clip or upload one (with
+    ``all_open``, only once every session has its page open: the teacher says "now pick a clip")."""
     timeout_ms = timeout_s * 1000
     kind, what = task
     session.task = f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'}"
@@ -400,7 +444,13 @@ async def classroom_session(browser, base_url: str, session: Session, task: tupl
         context, page = await new_page(browser, session, timeout_ms)
         contexts.append(context)
         session.page = page
-        session.open_seconds, _ = await open_try_it_out(page, base_url, timeout_ms, deep_link)
+        try:
+            session.open_seconds, _ = await open_try_it_out(page, base_url, timeout_ms, deep_link)
+        finally:
+            if all_open is not None:
+                all_open.arrive()
+        if all_open is not None:
+            await all_open.wait()
         session.asked_at = time.monotonic() - phase_start
         if kind == "grid":
             session.readings.append(await read_grid_clip(page, what, truths[what], timeout_ms))
@@ -521,6 +571,17 @@ def files_touched_since(started: float) -> list[str]:
     return sorted(touched)
 
 
+def written_outside_temp(marker: Path) -> list[str]:
+    """Every file on this machine's root file system modified after ``marker`` was made, outside the temporary
+    folders, /proc, /sys, /dev, /run and .git directories (``find / -xdev -newer MARKER``): what the run wrote
+    anywhere it should not have, plus whatever else ran meanwhile."""
+    pruned = ["/proc", "/sys", "/dev", "/run", tempfile.gettempdir(), "/var/tmp"]
+    expression = [part for path in pruned for part in ("-path", path, "-o")] + ["-name", ".git"]
+    found = subprocess.run(["find", "/", "-xdev", "(", *expression, ")", "-prune", "-o", "-type", "f", "-newer",
+                            str(marker), "-print"], capture_output=True, text=True).stdout
+    return sorted(found.splitlines())
+
+
 def tracebacks(log_text: str) -> list[str]:
     """Each traceback in the server log: its first line after the header and its last line (the error)."""
     found = []
@@ -554,59 +615,82 @@ async def run_phases(arguments, base_url: str, server, sampler: MemorySampler, f
     timeout_ms = arguments.session_timeout * 1000
     held_out, truths = held_out_ids(arguments.data_dir)
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS + ([] if arguments.animate_gifs else [ANIMATE_ONCE]))
         try:
-            # Warm-up: one page loads the model and the precomputed readings, as the first pupil would.
+            # Warm-up: one page loads the model and the precomputed readings, as the first pupil would; the server
+            # then warms a live reading in the background (TensorFlow's trace, the face detector).
             warm = Session(0)
             context, page = await new_page(browser, warm, timeout_ms)
             warm.open_seconds, first_clip = await open_try_it_out(page, base_url, timeout_ms, arguments.deep_link)
             await context.close()
             figures["warm-up"] = warm
-            figures["rss after warm-up"] = sampler.now()
+            figures["rss after warm-up page"] = sampler.now()
+            figures["rss after warm-up"] = await sampler.settled()
 
             candidates = [clip_id for clip_id in held_out if clip_id != first_clip]
-            grid_count = arguments.sessions - arguments.uploads
-            if len(candidates) < grid_count + arguments.uploads:
-                raise SystemExit(f"only {len(candidates)} held-out clips for {arguments.sessions} sessions")
-            grid_ids, spare = candidates[:grid_count], candidates[grid_count:]
-            uploads = upload_sources(arguments.data_dir, spare, arguments.uploads)
-            # Spread the uploads among the sessions rather than all at the end of the list.
-            step = arguments.sessions / arguments.uploads if arguments.uploads else 0
-            upload_slots = {int(index * step) for index in range(arguments.uploads)}
-            grid_iter, upload_iter = iter(grid_ids), iter(uploads)
-            plan = [("upload", next(upload_iter)) if number in upload_slots else ("grid", next(grid_iter))
-                    for number in range(arguments.sessions)]
-
-            sessions = figures["sessions"] = [Session(number + 1) for number in range(arguments.sessions)]
-            contexts: list = []
-            sampler.activities[0] = "the classroom phase"
-            sampler.reset()
-            meter = CpuMeter(sampler.pid)
-            started = time.monotonic()
-            try:
-                await asyncio.gather(*(classroom_session(browser, base_url, session, task, truths,
-                                                         arguments.session_timeout, contexts, arguments.deep_link,
-                                                         started)
-                                       for session, task in zip(sessions, plan)))
-                figures["classroom seconds"] = time.monotonic() - started
-                figures["classroom cpu"] = meter.stop()
-                if any(session.error or any(r.error for r in session.readings) for session in sessions):
-                    dump_server_stacks(server)
-                    await look_at_failures(sessions, artifacts)
-            finally:
-                for context in contexts:
-                    await context.close()
-                sampler.activities.clear()
-            figures["rss peak classroom"] = sampler.peak
-            figures["processes most"] = sampler.most_processes
-            await asyncio.sleep(arguments.settle)
-            figures["rss after classroom closed"] = sampler.now()
+            if len(candidates) < arguments.sessions * arguments.classes:
+                raise SystemExit(f"only {len(candidates)} held-out clips for {arguments.classes} classes of "
+                                 f"{arguments.sessions}")
+            figures["later classes"] = []
+            for number in range(arguments.classes):
+                # Each class its own clips: a clip read by an earlier class would come from the shared cache.
+                ours = candidates[number * arguments.sessions : (number + 1) * arguments.sessions]
+                result = await classroom_phase(arguments, browser, base_url, server, sampler, truths, ours, artifacts,
+                                               timeout_ms)
+                if number == 0:
+                    figures.update(result)
+                else:
+                    figures["later classes"].append(result)
+                await asyncio.sleep(arguments.settle)
+                result["rss after classroom closed"] = sampler.now()
+                if number == 0:
+                    figures["rss after classroom closed"] = result["rss after classroom closed"]
 
             if arguments.loop_readings:
                 cycle = [clip_id for clip_id in held_out if clip_id != first_clip]  # the page opens on first_clip
                 await loop_phase(arguments, browser, base_url, sampler, figures, cycle, truths)
         finally:
             await browser.close()
+
+
+async def classroom_phase(arguments, browser, base_url, server, sampler, truths, clip_ids, artifacts,
+                          timeout_ms) -> dict:
+    """``--sessions`` pupils at once, each with its own clip of ``clip_ids`` (``--uploads`` of them upload it)."""
+    grid_count = arguments.sessions - arguments.uploads
+    grid_ids, spare = clip_ids[:grid_count], clip_ids[grid_count:]
+    uploads = upload_sources(arguments.data_dir, spare, arguments.uploads)
+    # Spread the uploads among the sessions rather than all at the end of the list.
+    step = arguments.sessions / arguments.uploads if arguments.uploads else 0
+    upload_slots = {int(index * step) for index in range(arguments.uploads)}
+    grid_iter, upload_iter = iter(grid_ids), iter(uploads)
+    plan = [("upload", next(upload_iter)) if number in upload_slots else ("grid", next(grid_iter))
+            for number in range(arguments.sessions)]
+
+    sessions = [Session(number + 1) for number in range(arguments.sessions)]
+    result: dict = {"sessions": sessions}
+    contexts: list = []
+    sampler.activities[0] = "the classroom phase"
+    sampler.reset()
+    meter = CpuMeter(sampler.pid)
+    started = time.monotonic()
+    try:
+        all_open = OpenBarrier(len(sessions)) if arguments.together else None
+        await asyncio.gather(*(classroom_session(browser, base_url, session, task, truths, arguments.session_timeout,
+                                                 contexts, arguments.deep_link, started, all_open)
+                               for session, task in zip(sessions, plan)))
+        result["classroom seconds"] = time.monotonic() - started
+        result["classroom cpu"] = meter.stop()
+        if any(session.error or any(r.error for r in session.readings) for session in sessions):
+            dump_server_stacks(server)
+            await look_at_failures(sessions, artifacts)
+    finally:
+        for context in contexts:
+            await context.close()
+        sampler.activities.clear()
+    result["rss peak classroom"] = sampler.peak
+    result["processes most"] = sampler.most_processes
+    return result
 
 
 async def loop_phase(arguments, browser, base_url, sampler, figures, held_out, truths) -> None:
@@ -652,7 +736,8 @@ def report(arguments, figures, log_text, repository_checks) -> None:
         print(f"THE RUN STOPPED EARLY: {figures['fatal']}")
     print(f"machine: {machine_description()}; load average at start {figures['load before']}, "
           f"at end {load_average()} (other work on this machine shares these cores)")
-    print(f"Chromium: one browser, one context per session, each opening "
+    gifs = "looping, as shown" if arguments.animate_gifs else f"animated once ({ANIMATE_ONCE})"
+    print(f"Chromium: GIFs {gifs}; one browser, one context per session, each opening "
           f"{'/try_it_out by its address' if arguments.deep_link else 'the app, then Try it out in the sidebar'}; "
           f"session timeout {arguments.session_timeout:.0f} s")
     weights = DEFAULT_WEIGHTS
@@ -662,8 +747,9 @@ def report(arguments, figures, log_text, repository_checks) -> None:
     if warm is not None:
         print(f"warm-up page (model load included): the app to Try it out's first reading in {warm.open_seconds:.1f} s")
 
+    asking = "all ask together once every page is open" if arguments.together else "each asks once its page is open"
     print(f"\n-- Classroom: {arguments.sessions} sessions at once ({arguments.sessions - arguments.uploads} pick a "
-          f"GRID clip, {arguments.uploads} upload) --")
+          f"GRID clip, {arguments.uploads} upload; {asking}) --")
     readings = [reading for session in sessions for reading in session.readings]
     good = [session for session in sessions if session.error is None and session.readings
             and session.readings[0].error is None and session.readings[0].seconds is not None]
@@ -707,11 +793,15 @@ def report(arguments, figures, log_text, repository_checks) -> None:
     print(f"  tracebacks in the server log: {len(found)}")
     for block in found[:5]:
         print(f"    {block}")
-    print(f"  server RSS (process and children; most processes seen: {figures.get('processes most', 1)}):")
+    print(f"  server memory (Pss of the process and its children; most processes seen: "
+          f"{figures.get('processes most', 1)}):")
     if "rss before" in figures:
         print(f"    before any page: {mib(figures['rss before'])}")
+    if "rss after warm-up page" in figures:
+        print(f"    the warm-up page shown (model loaded): {mib(figures['rss after warm-up page'])}")
     if "rss after warm-up" in figures:
-        print(f"    start (model loaded by the warm-up page): {mib(figures['rss after warm-up'])}")
+        print(f"    start (then the server's own warm-up of a live reading, memory steady): "
+              f"{mib(figures['rss after warm-up'])}")
     if "rss peak classroom" in figures:
         start, peak = figures["rss after warm-up"], figures["rss peak classroom"]
         print(f"    peak during the classroom: {mib(peak)} (+{mib(peak - start)} over the start with "
@@ -721,6 +811,15 @@ def report(arguments, figures, log_text, repository_checks) -> None:
         near = after <= start * (1 + NEAR_START)
         print(f"    {arguments.settle:.0f} s after the sessions closed: {mib(after)} "
               f"({(after - start) / MIB:+.0f} MiB; {'within' if near else 'NOT within'} {NEAR_START:.0%} of the start)")
+
+    for number, later in enumerate(figures.get("later classes", []), start=2):
+        done = [r for session in later["sessions"] for r in session.readings if r.error is None and r.seconds]
+        failed = sum(bool(session.error or any(r.error for r in session.readings)) for session in later["sessions"])
+        print(f"  class {number} (new clips, same server): {len(later['sessions']) - failed}/{len(later['sessions'])} "
+              f"sessions with their reading; GRID {seconds_summary([r.seconds for r in done if r.kind == 'grid'])}; "
+              f"peak {mib(later['rss peak classroom'])}; {arguments.settle:.0f} s after it closed: "
+              + (mib(later["rss after classroom closed"]) if "rss after classroom closed" in later else "-"))
+        print_errors(later["sessions"])
 
     samples = figures.get("loop samples")
     if samples is not None and "rss peak loop" in figures:
@@ -735,7 +834,7 @@ def report(arguments, figures, log_text, repository_checks) -> None:
                 print(f"    loop session {session.number}: {problem}")
         print(f"  GRID readings: {seconds_summary([r.seconds for r in done if r.kind == 'grid'])}; "
               f"uploads: {seconds_summary([r.seconds for r in done if r.kind == 'upload'])}")
-        print("  server RSS by readings done: " + ", ".join(f"{count}: {mib(value)}" for count, value in samples))
+        print("  server memory by readings done: " + ", ".join(f"{count}: {mib(value)}" for count, value in samples))
         print(f"  peak during the loop: {mib(figures['rss peak loop'])} "
               f"(then: {figures['loop peak activity'] or 'no loop reading under way'}); "
               f"{arguments.settle:.0f} s after its sessions closed: {mib(figures['rss after loop closed'])}")
@@ -753,7 +852,7 @@ def report(arguments, figures, log_text, repository_checks) -> None:
         print(f"  server log and screenshots of failed pages kept in {figures['artifacts']}")
 
     print("\n-- Files --")
-    status_before, status_after, parent_before, parent_after, touched = repository_checks
+    status_before, status_after, parent_before, parent_after, touched, outside = repository_checks
     new_status = sorted(status_after - status_before)
     print(f"  git status --porcelain --ignored, new lines since the start: {len(new_status)}"
           + ("" if not new_status else " (other people edit this tree too):"))
@@ -765,6 +864,11 @@ def report(arguments, figures, log_text, repository_checks) -> None:
         print(f"    {path}")
     new_entries = sorted(parent_after - parent_before)
     print(f"  new entries in {REPO_ROOT.parent}: {new_entries or 'none'}")
+    print(f"  files written anywhere outside {tempfile.gettempdir()} during the run (find / -xdev -newer, .git "
+          f"aside): {len(outside)}" + (" (other work on this machine, and Chromium's own profile, included):"
+                                       if outside else ""))
+    for path in outside[:20]:
+        print(f"    {path}")
 
 
 def parse_arguments():
@@ -779,6 +883,14 @@ def parse_arguments():
     parser.add_argument("--deep-link", action="store_true", help="open /try_it_out by its address rather than "
                         "through the front page's sidebar (Streamlit then asks for /try_it_out/_stcore/health and "
                         "host-config first: two 404s in the console, streamlit/streamlit#7074)")
+    parser.add_argument("--classes", type=int, default=1, help="classes one after another on the same server, "
+                        "each with new clips, to see whether memory after a class stays put (default 1)")
+    parser.add_argument("--together", action="store_true", help="every session asks for its own reading at the "
+                        "same moment, once all pages are open (default: each as soon as its own page is open, while "
+                        "the other browsers may still be starting on the same cores)")
+    parser.add_argument("--animate-gifs", action="store_true", help="let every page loop its GIFs (default: "
+                        "animate once, so twenty browsers on the server's own cores do not spend them on GIFs)")
+    parser.add_argument("--keep-artifacts", action="store_true", help="keep the server log even when all went well")
     parser.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
     parser.add_argument("--data-dir", default=os.environ.get(DATA_DIR_VARIABLE),
                         help=f"GRID data (default ${DATA_DIR_VARIABLE})")
@@ -788,8 +900,9 @@ def parse_arguments():
     arguments = parser.parse_args()
     if not arguments.data_dir:
         parser.error(f"give --data-dir or set ${DATA_DIR_VARIABLE}")
-    if not 0 <= arguments.uploads <= arguments.sessions or arguments.loop_sessions < 1 or arguments.sample_every < 1:
-        parser.error("need 0 <= --uploads <= --sessions, --loop-sessions >= 1 and --sample-every >= 1")
+    if (not 0 <= arguments.uploads <= arguments.sessions or arguments.loop_sessions < 1 or arguments.sample_every < 1
+            or arguments.classes < 1):
+        parser.error("need 0 <= --uploads <= --sessions, and --loop-sessions, --sample-every, --classes >= 1")
     arguments.data_dir = str(Path(arguments.data_dir).resolve())
     return arguments
 
@@ -799,6 +912,9 @@ def main() -> None:
     figures: dict = {"load before": load_average()}
     status_before, parent_before = repository_state()
     run_started = time.time()
+    handle, marker_name = tempfile.mkstemp(prefix="lipnet-load-test-start-")  # its time says when the run began
+    os.close(handle)
+    marker = Path(marker_name)
     port = arguments.port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     scratch = tempfile.mkdtemp(prefix="lipnet-load-test-")  # outside the repository; kept when something failed
@@ -822,12 +938,15 @@ def main() -> None:
     log_text = log_path.read_text(errors="replace")
     figures["artifacts"] = scratch
     failed = any(session.error or any(reading.error for reading in session.readings)
-                 for session in figures.get("sessions", []) + figures.get("loop sessions", []))
-    if not failed and "fatal" not in figures and not tracebacks(log_text):
+                 for session in figures.get("sessions", []) + figures.get("loop sessions", [])
+                 + [session for later in figures.get("later classes", []) for session in later["sessions"]])
+    if not failed and "fatal" not in figures and not tracebacks(log_text) and not arguments.keep_artifacts:
         shutil.rmtree(scratch, ignore_errors=True)
         figures["artifacts"] = None
     status_after, parent_after = repository_state()
-    checks = (status_before, status_after, parent_before, parent_after, files_touched_since(run_started))
+    checks = (status_before, status_after, parent_before, parent_after, files_touched_since(run_started),
+              written_outside_temp(marker))
+    marker.unlink()
     report(arguments, figures, log_text, checks)
 
 

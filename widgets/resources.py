@@ -6,12 +6,14 @@ import threading
 import streamlit as st
 
 from lipnet_core.demo.job_queue import JobQueue, RecentResults
-from lipnet_core.demo.views import WeightsChoice, open_reader
+from lipnet_core.demo.views import WeightsChoice, open_reader, warm_up_live_reading
 
 
 @st.cache_resource(show_spinner="Loading the LipNet model (once per server)…")
 def _reader_for(_choice: WeightsChoice, weights_key: str):
-    return open_reader(_choice)
+    reader = open_reader(_choice)
+    reading_queue().submit(lambda progress: warm_up_live_reading(reader), timed=False)  # in the background
+    return reader
 
 
 def published_reader(choice: WeightsChoice):
@@ -41,10 +43,14 @@ def adaptation_queue() -> JobQueue:
     return JobQueue("lipnet-adaptation", "adaptation")
 
 
+RECENT_VIEWS_BYTES = 128 * 2**20
+
+
 @st.cache_resource(show_spinner=False)
 def recent_views() -> RecentResults:
-    """Clips made ready to show (Try it out), shared by all sessions; bounded (each holds a GIF and the crop)."""
-    return RecentResults(max_entries=48)
+    """Clips made ready to show (Try it out), shared by all sessions; bounded in number and in bytes (a GRID clip's
+    view holds about 2 MB: its GIF, video, frames and crop; an upload's can hold more)."""
+    return RecentResults(max_entries=48, max_bytes=RECENT_VIEWS_BYTES, size_of=lambda view: view.nbytes)
 
 
 @st.cache_resource(show_spinner=False)

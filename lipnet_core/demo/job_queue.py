@@ -21,9 +21,11 @@ RECENT_JOBS = 20  # how many finished jobs the wait estimate looks back on
 
 @dataclass
 class Job:
-    """One adaptation asked for by one session. ``work(progress)`` does it; the queue fills in the rest."""
+    """One piece of work asked for by one session (or by the server itself: ``timed`` False keeps it out of the
+    wait estimate). ``work(progress)`` does it; the queue fills in the rest."""
 
     work: Callable[[Callable[[float, str], None]], object]
+    timed: bool = True
     number: int = 0
     state: str = "waiting"  # waiting → running → done | failed
     fraction: float = 0.0
@@ -52,9 +54,9 @@ class JobQueue:
         self._worker = threading.Thread(target=self._run_forever, name=name, daemon=True)
         self._worker.start()
 
-    def submit(self, work: Callable[[Callable[[float, str], None]], object]) -> Job:
+    def submit(self, work: Callable[[Callable[[float, str], None]], object], timed: bool = True) -> Job:
         with self._lock:
-            job = Job(work=work, number=next(self._numbers))
+            job = Job(work=work, timed=timed, number=next(self._numbers))
             self._waiting.append(job)
             self._wakeup.notify()
             return job
@@ -109,34 +111,41 @@ class JobQueue:
                 job.seconds = time.time() - started
                 with self._lock:
                     self._running = None
-                    self._recent_seconds.append(job.seconds)
+                    if job.timed:
+                        self._recent_seconds.append(job.seconds)
 
 
 class RecentResults:
-    """The last ``max_entries`` results by key, shared by every session and safe to use from several threads.
+    """The last results by key, at most ``max_entries`` of them and ``max_bytes`` in all (as ``size_of`` counts
+    them), shared by every session and safe to use from several threads.
 
     Finished readings are kept here so that choosing a clip again is instant, while a full class cannot fill the
     memory: the least recently used result goes first.
     """
 
-    def __init__(self, max_entries: int):
-        self.max_entries = max_entries
+    def __init__(self, max_entries: int, max_bytes: int | None = None, size_of: Callable[[object], int] = lambda _: 0):
+        self.max_entries, self.max_bytes, self.size_of = max_entries, max_bytes, size_of
         self._lock = threading.Lock()
-        self._results: OrderedDict = OrderedDict()
+        self._results: OrderedDict = OrderedDict()  # key -> (result, its size)
+        self.total_bytes = 0
 
     def get(self, key):
         with self._lock:
             if key not in self._results:
                 return None
             self._results.move_to_end(key)
-            return self._results[key]
+            return self._results[key][0]
 
     def put(self, key, result) -> None:
+        size = self.size_of(result)
         with self._lock:
-            self._results[key] = result
-            self._results.move_to_end(key)
-            while len(self._results) > self.max_entries:
-                self._results.popitem(last=False)
+            if key in self._results:
+                self.total_bytes -= self._results.pop(key)[1]
+            self._results[key] = (result, size)
+            self.total_bytes += size
+            while len(self._results) > 1 and (len(self._results) > self.max_entries or (
+                    self.max_bytes is not None and self.total_bytes > self.max_bytes)):
+                self.total_bytes -= self._results.popitem(last=False)[1][1]
 
     def __len__(self) -> int:
         return len(self._results)

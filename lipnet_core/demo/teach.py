@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lipnet_core.adaptation import ADAPTED_WEIGHTS, MIN_CLIPS, AdaptationClip, AdaptationRecipe, adapt
-from lipnet_core.demo.workspaces import SessionWorkspace
 from lipnet_core.demo.job_queue import Job, JobQueue
 from lipnet_core.demo.recordings import save_recording
+from lipnet_core.demo.workspaces import SessionWorkspace
 from lipnet_core.errors import LipNetError
 from lipnet_core.grid_sentences import GRID_GRAMMAR
 from lipnet_core.metrics import character_error_rate, word_error_rate

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lipnet_core.crop_box import GRID_FRAME_SIZE
 from lipnet_core.dataset import DEFAULT_SPEAKER, GridClip, load_split
 from lipnet_core.errors import DataDirError
 from lipnet_core.grid_sentences import sentence_from_id
@@ -51,6 +52,16 @@ def open_reader(choice: WeightsChoice):
     if choice.from_environment:
         return LipReader(weights=choice.path)
     return LipReader(allow_untrained=True)
+
+
+def warm_up_live_reading(reader) -> None:
+    """Pay a live reading's one-time costs before the first upload: TensorFlow's trace and working memory for a
+    GRID-length clip, and the face detector's model. The server then holds what a full class will need from the
+    start, and the first pupil to upload does not wait for it."""
+    from lipnet_core.face_detection import detect_faces
+
+    reader.warm_up()
+    detect_faces(np.zeros((1, *GRID_FRAME_SIZE, 3), np.uint8))  # loads the detector and runs its networks once
 
 
 SPLIT_NAMES = ("test", "validation", "train")
@@ -116,6 +127,13 @@ class ClipView:
     boxed_frame: np.ndarray
     reference: str | None = None
     reference_source: str = ""
+
+    @property
+    def nbytes(self) -> int:
+        """The memory its pictures, video and reading hold (what a cache of views must count)."""
+        reading = self.reading
+        arrays = (self.boxed_frame, reading.class_probabilities, reading.mouth_frames, reading.key_frame)
+        return len(self.video) + len(self.mouth_gif) + sum(array.nbytes for array in arrays)
 
 
 def _view(name: str, reading, video: bytes, reference: str | None, reference_source: str = "") -> ClipView:

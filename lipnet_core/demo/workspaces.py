@@ -10,7 +10,6 @@ import time
 import weakref
 from pathlib import Path
 
-
 WORKSPACE_PREFIX = "lipnet-session-"
 WORKSPACE_LIFETIME_SECONDS = 3600
 

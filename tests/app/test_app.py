@@ -7,6 +7,7 @@ is exercised whether or not ``models/lipnet.weights.h5`` exists yet.
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -308,6 +309,11 @@ def test_a_grid_sized_upload_without_a_face_is_refused_unless_the_grid_crop_is_a
     assert view.video[4:8] == b"ftyp" and view.mouth_gif[:6] == b"GIF89a"
     assert view.boxed_frame.shape == (288, 360, 3)
     assert view.reading.class_probabilities.shape == (50, 41)
+    # What a cache of views counts: the pictures, the video and the uint8 crop, not a float copy of the crop.
+    crop = view.reading.mouth_frames
+    assert crop.shape == (50, 46, 140) and crop.dtype == np.uint8
+    assert view.nbytes < len(view.video) + len(view.mouth_gif) + 3 * 288 * 360 * 3 + crop.nbytes + 50 * 41 * 4 + 1
+    assert view.reading.model_input.shape == (50, 46, 140, 1) and view.reading.model_input.dtype == np.float32
 
 
 def test_an_upload_named_by_its_grid_id_shows_the_sentence_the_name_spells(reader, synthetic_clip):

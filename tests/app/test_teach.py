@@ -10,10 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lipnet_core.adaptation import AdaptationClip
-from lipnet_core.demo.workspaces import SessionWorkspace, remove_stale_workspaces
 from lipnet_core.demo.job_queue import JobQueue
 from lipnet_core.demo.recordings import recording_suffix, save_recording
 from lipnet_core.demo.teach import TeachSession, sentences_to_say
+from lipnet_core.demo.workspaces import SessionWorkspace, remove_stale_workspaces
 from lipnet_core.errors import ClipError, LipNetError
 from lipnet_core.grid_sentences import is_grid_sentence
 from lipnet_core.video import ffmpeg_executable, read_clip
@@ -213,3 +213,17 @@ def test_recent_results_keep_the_last_ones_used():
     assert results.get("a") == 1  # now "b" is the least recently used
     results.put("c", 3)
     assert (results.get("a"), results.get("b"), results.get("c"), len(results)) == (1, None, 3, 2)
+
+
+def test_recent_results_stay_within_their_bytes():
+    from lipnet_core.demo.job_queue import RecentResults
+
+    results = RecentResults(max_entries=10, max_bytes=100, size_of=len)
+    results.put("a", b"x" * 40)
+    results.put("b", b"x" * 40)
+    results.put("c", b"x" * 40)  # 120 bytes: "a" goes
+    assert (results.get("a"), len(results), results.total_bytes) == (None, 2, 80)
+    results.put("b", b"x" * 10)  # replacing a result counts its new size only
+    assert results.total_bytes == 50
+    results.put("huge", b"x" * 500)  # larger than the bound on its own: kept alone, as the one just made
+    assert (len(results), results.get("huge") is not None) == (1, True)

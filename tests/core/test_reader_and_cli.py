@@ -40,6 +40,15 @@ def test_truncated_mp4_with_a_readable_start_is_refused(grid_dir, tmp_path):
         read_clip(half)
 
 
+def test_warming_up_leaves_a_traced_step_for_grid_length_clips_and_the_face_detector_loaded(reader):
+    from lipnet_core.demo.views import warm_up_live_reading
+    from lipnet_core.face_detection import _load_detector
+
+    warm_up_live_reading(reader)
+    assert ("predict", (1, 75, 46, 140, 1)) in reader._compiled_steps
+    assert _load_detector.cache_info().currsize == 1
+
+
 def test_reader_without_weights():
     with pytest.raises(WeightsError, match="No weights file"):
         LipReader("/nonexistent/lipnet.weights.h5")
