@@ -195,7 +195,7 @@ def test_teach_it_your_face_in_chromium_with_a_fake_camera(server, grid_dir, tmp
                 wait_until_idle(page)
                 page.get_by_role("button", name="Next").click()
                 wait_until_idle(page)
-            assert page.get_by_text("3 of 10 sentences recorded").is_visible()
+            page.get_by_text("3 of 10 sentences recorded").wait_for(timeout=WAIT_MS)  # the rerun after "Next" may start late
             page.screenshot(path=tmp_path / "teach_recorded.png", full_page=True)
 
             started = time.monotonic()
