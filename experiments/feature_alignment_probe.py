@@ -47,13 +47,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from adaptation_study import folds_of, scores  # noqa: E402  (the same folds and scores as that study)
+
 from lipnet_core.adaptation import load_adaptation_clips  # noqa: E402
 from lipnet_core.dataset import list_clips  # noqa: E402
 from lipnet_core.decoding import ctc_decode_batch  # noqa: E402
 from lipnet_core.grammar import grid_grammar_decode  # noqa: E402
 from lipnet_core.head_features import FEATURE_LAYER, clip_features, head_of  # noqa: E402
 from lipnet_core.losses import ctc_loss, padded_labels  # noqa: E402
-from lipnet_core.metrics import corpus_scores  # noqa: E402
 from lipnet_core.model import build_model, use_compiled_step_for  # noqa: E402
 from lipnet_core.normalise import normalise_clip  # noqa: E402
 from lipnet_core.paths import DEFAULT_WEIGHTS  # noqa: E402
@@ -76,12 +77,6 @@ CONFIGS = {  # name: (align speaker-4 features with the fold's affine, train the
     "D": dict(align=None, train=True, mix=True),
     "E": dict(align="fold", train=True, mix=True),
 }
-
-
-def folds_of(count: int, k: int, seed: int = 0) -> list[list[int]]:
-    """The folds of experiments/adaptation_study.py."""
-    order = np.random.default_rng(seed).permutation(count)
-    return [sorted(order[fold::k].tolist()) for fold in range(k)]
 
 
 def speaker1_training_ids(split_path: Path, count: int, seed: int = 0) -> list[str]:
@@ -146,9 +141,7 @@ def readings_of(class_probabilities: np.ndarray) -> tuple[list[str], list[str]]:
 
 
 def pooled_scores(truths: list[str], greedy: list[str], grid: list[str]) -> dict:
-    greedy_scores, grid_scores = corpus_scores(truths, greedy), corpus_scores(truths, grid)
-    return {"grid_wer": grid_scores["wer"], "greedy_wer": greedy_scores["wer"], "greedy_cer": greedy_scores["cer"],
-            "grid_sentences": grid_scores["sentence_accuracy"], "readings": len(truths)}
+    return {**scores(truths, greedy, grid), "readings": len(truths)}
 
 
 def batches_of_rows(rows: np.ndarray, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:

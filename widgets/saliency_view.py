@@ -73,11 +73,12 @@ def saliency_section(reader, reading, key: str) -> None:
                           key=f"{key}_word")
     span = spans[chosen]
     weights_key = _weights_key(reader)
-    clip_digest = hashlib.blake2b(np.ascontiguousarray(reading.model_input).tobytes(), digest_size=8).hexdigest()
+    # The uint8 crop names the clip (the network's input is computed from it) at a quarter of the bytes to hash.
+    clip_digest = hashlib.blake2b(np.ascontiguousarray(reading.mouth_frames).tobytes(), digest_size=8).hexdigest()
     shown_key, selection = f"{key}_shown", (weights_key, clip_digest, chosen, span.text)
 
     if st.button("Show where it looks", key=f"{key}_button", icon=":material/visibility:"):
-        num_frames = len(reading.model_input)
+        num_frames = len(reading.mouth_frames)
         margin = 0 if chosen == 0 else WORD_MARGIN_FRAMES
         strip_frames = tuple(strip_frame_indices(span.first_frame, span.last_frame, num_frames, margin))
         asked_at = time.time()
