@@ -1,7 +1,7 @@
-"""A classroom at once: many Chromium sessions on Try it out against one `streamlit run app.py`.
+"""A classroom at once: many sessions on Try it out against one `streamlit run app.py`.
 
     LIPNET_DATA_DIR=../shared/grid .venv/bin/python scripts/load_test.py [--sessions 20] [--uploads 4] [--together]
-        [--classes 1] [--loop-readings 200] [--animate-gifs] [--port P] [--data-dir DIR]
+        [--light N] [--classes 1] [--loop-readings 200] [--animate-gifs] [--port P] [--data-dir DIR]
 
 Starts the server itself (as ./start.sh does, with MALLOC_ARENA_MAX=2), opens one page so that the model loads, waits
 for the server's own warm-up of a live reading to settle (the "start" memory), then opens ``--sessions`` Playwright
@@ -17,492 +17,63 @@ the seconds from asking to each reading shown, whether a queue was shown to wait
 memory (its process and any children, from /proc) at start, peak and after the sessions close, and every file the
 run wrote outside the system's temporary folder. Prints figures; asserts nothing. The browsers share the machine's
 cores with the server, so the times include their rendering of every page; they animate GIFs once (see ANIMATE_ONCE).
+``--light N`` makes N of the sessions light clients (``classroom_load/light_client.py``): they ask the server what a
+browser asks, fetch the page's images and video, but draw nothing, as when each pupil's own device draws their page.
+
+The parts live in ``classroom_load/``: the server and its memory and CPU (``server.py``), a pupil in Chromium
+(``browser.py``) or over the websocket (``light_client.py``), what a pupil did (``sessions.py``), and what the run
+left behind (``checks.py``).
 """
 
 import argparse
 import asyncio
-import json
 import os
-import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 import traceback
-import urllib.request
-from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+from classroom_load.browser import (  # noqa: E402
+    ANIMATE_ONCE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    classroom_session,
+    look_at_failures,
+    looping_session,
+    new_page,
+    open_try_it_out,
+)
+from classroom_load.checks import (  # noqa: E402
+    files_touched_since,
+    load_average,
+    machine_description,
+    repository_state,
+    tracebacks,
+    written_outside_temp,
+)
+from classroom_load.light_client import light_classroom_session  # noqa: E402
+from classroom_load.server import (  # noqa: E402
+    MIB,
+    CpuMeter,
+    MemorySampler,
+    dump_server_stacks,
+    free_port,
+    mib,
+    start_server,
+    stop_server,
+    wait_for_health,
+)
+from classroom_load.sessions import OpenBarrier, Session  # noqa: E402
+
 from lipnet_core.dataset import DATA_DIR_VARIABLE, list_clips, load_split  # noqa: E402
 from lipnet_core.paths import DEFAULT_WEIGHTS, SPLIT_PATH  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-# Chromium's "animate once" image policy. On one 2-core machine twenty browsers each looping the mouth GIF took most
-# of both cores by themselves (measured: 1.65 CPU-s per 20 s for one idle page with its reading shown, 0.42 s with
-# this policy); in a classroom each pupil's own device animates its GIF. --animate-gifs measures without it.
-ANIMATE_ONCE = "--blink-settings=imageAnimationPolicy=1"
-VIEWPORT = {"width": 1366, "height": 900}
-QUEUE_PATTERN = r"ahead of yours|in the queue|waiting for the server|waiting for its turn"
-# Notes every queue message that appears on the page, however briefly (upload_clip reads and resets it).
-QUEUE_WATCH = """
-window.__queueTexts = [];
-const queuePattern = new RegExp(%s, "i");
-new MutationObserver((records) => {
-  for (const record of records) {
-    const nodes = record.type === "characterData" ? [record.target] : record.addedNodes;
-    for (const node of nodes) {
-      const text = (node.textContent || "").trim();
-      if (text.length < 2000 && queuePattern.test(text)) window.__queueTexts.push(text.slice(0, 200));
-    }
-  }
-}).observe(document, {childList: true, subtree: true, characterData: true});
-""" % json.dumps(QUEUE_PATTERN)
-PROBLEMS = '[data-testid="stAlertContentError"], [data-testid="stException"]'
 GRID_TARGET_SECONDS = 5.0
 NEAR_START = 0.10  # "memory returns near its starting level": within 10 % of it
-MIB = 2**20
-
-
-# ---------------------------------------------------------------- the server and its memory
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-SERVER_ENTRY = ("import faulthandler, signal; faulthandler.register(signal.SIGUSR1, all_threads=True); "
-                "from streamlit.web.cli import main; main(prog_name='streamlit')")  # python -m streamlit, plus that
-
-
-def dump_server_stacks(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGUSR1)
-        time.sleep(1)
-
-
-def start_server(port: int, data_dir: str, log_file) -> subprocess.Popen:
-    # As ./start.sh runs it: MALLOC_ARENA_MAX=2 (one run each here: +181 MiB after a class closed, against +419 MiB
-    # with glibc's default arenas).
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **{DATA_DIR_VARIABLE: data_dir})
-    environment.setdefault("MALLOC_ARENA_MAX", "2")
-    environment.pop("LIPNET_WEIGHTS", None)
-    # No file watcher: other people edit the pages while this runs, and a "source changed" prompt is not load.
-    # SIGUSR1 makes the server write every thread's Python stack to its log (see dump_server_stacks).
-    return subprocess.Popen(
-        [sys.executable, "-c", SERVER_ENTRY, "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=REPO_ROOT, env=environment, stdout=log_file, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-
-def wait_for_health(base_url: str, server: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not answer at {base_url} within {timeout:.0f} s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants, from the parent ids in /proc/*/stat."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry))
-    tree, pending = [], [pid]
-    while pending:
-        current = pending.pop()
-        tree.append(current)
-        pending.extend(children.get(current, ()))
-    return tree
-
-
-def resident_bytes(pid: int) -> int:
-    """The memory of ``pid`` and its descendants: their proportional set sizes (Pss, /proc/PID/smaps_rollup) added
-    up, so that pages they share count once (0 for a process that has gone).
-
-    Adding up RSS instead counts a child just forked by the server (for ffmpeg, before it runs) as a second copy of
-    the server's pages: the likely cause of RSS "peaks" of about twice the server's memory (3.1 GB beside a 1.5 GB
-    server) seen here."""
-    total = 0
-    for member in process_tree(pid):
-        try:
-            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        match = re.search(r"^Pss:\s+(\d+) kB", rollup, re.M)
-        total += int(match.group(1)) * 1024 if match else 0
-    return total
-
-
-class MemorySampler(threading.Thread):
-    """Samples the server's resident memory every ``interval`` seconds; ``peak`` is the highest since ``reset``,
-    and ``peak_activity`` what the sessions were doing then (from ``activities``, which they keep up to date)."""
-
-    def __init__(self, pid: int, interval: float = 2.0):  # reading Pss walks the server's page tables: not too often
-        super().__init__(name="rss-sampler", daemon=True)
-        self.pid, self.interval = pid, interval
-        self.peak = 0
-        self.peak_activity = ""
-        self.activities: dict[int, str] = {}
-        self.most_processes = 1
-        self._stop = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.now()
-            self.most_processes = max(self.most_processes, len(process_tree(self.pid)))
-
-    def now(self) -> int:
-        value = resident_bytes(self.pid)
-        if value > self.peak:
-            self.peak = value
-            self.peak_activity = "; ".join(text for _, text in sorted(self.activities.items()))
-        return value
-
-    def reset(self) -> None:
-        self.peak = 0
-        self.now()
-
-    async def settled(self, seconds: float = 5.0, tolerance: int = 8 * 2**20, timeout: float = 120.0) -> int:
-        """The resident memory once it has changed by less than ``tolerance`` over ``seconds`` (the server's own
-        warm-up, run in the background after the first page, done), or after ``timeout``."""
-        deadline, last = time.monotonic() + timeout, self.now()
-        while time.monotonic() < deadline:
-            await asyncio.sleep(seconds)
-            value = self.now()
-            if abs(value - last) < tolerance:
-                return value
-            last = value
-        return self.now()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time of ``pids`` and of their children that have exited and been waited for."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
-    return total / CLOCK_TICKS
-
-
-def machine_busy_seconds() -> float:
-    """CPU time all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
-    values = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(values[:8]) - values[3] - values[4]) / CLOCK_TICKS
-
-
-class CpuMeter:
-    """CPU seconds used between ``__init__`` and ``stop()`` by the server, by this script's browser side (Playwright
-    and Chromium: this process's descendants other than the server) and by everything else on the machine."""
-
-    def __init__(self, server_pid: int):
-        self.server_pid = server_pid
-        self.started, self.start = time.monotonic(), self._read()
-
-    def _read(self) -> tuple[float, float, float]:
-        server = process_tree(self.server_pid)
-        ours = [pid for pid in process_tree(os.getpid()) if pid not in server]
-        return cpu_seconds(server), cpu_seconds(ours), machine_busy_seconds()
-
-    def stop(self) -> str:
-        wall = time.monotonic() - self.started
-        server, browser, busy = (end - start for end, start in zip(self._read(), self.start))
-        others = max(busy - server - browser, 0.0)
-        cores = len(os.sched_getaffinity(0))
-        return (f"CPU over these {wall:.0f} s ({cores * wall:.0f} core-seconds on {cores} cores): server "
-                f"{server:.0f} s, browser side (Playwright, Chromium, this script) {browser:.0f} s, everything else "
-                f"on the machine {others:.0f} s")
-
-
-def mib(value: int) -> str:
-    return f"{value / MIB:,.0f} MiB"
-
-
-# ---------------------------------------------------------------- one browser session
-
-
-@dataclass
-class Reading:
-    kind: str  # "grid" or "upload"
-    what: str  # the clip id, or the file whose bytes were uploaded
-    seconds: float | None = None
-    precomputed: bool | None = None
-    queue_text: str | None = None
-    error: str | None = None
-
-
-@dataclass
-class Session:
-    number: int
-    task: str = ""  # what it reads: "grid <clip id>" or "upload <file>"
-    open_seconds: float | None = None
-    asked_at: float | None = None  # seconds into the phase when it asked for its own reading
-    page: object = field(default=None, repr=False)
-    stuck: str | None = None  # what its page showed when it failed
-    readings: list[Reading] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-    error: str | None = None
-
-
-def failure(error: Exception, timeout_s: float) -> str:
-    if isinstance(error, (asyncio.TimeoutError, TimeoutError)) and not str(error):
-        return f"timed out after {timeout_s:.0f} s"
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
-
-
-def watch(page, session: Session) -> None:
-    page.on("console", lambda message: message.type == "error" and session.console_errors.append(message.text))
-    page.on("pageerror", lambda error: session.console_errors.append(f"pageerror: {error}"))
-    page.on("response", lambda response: response.status >= 400 and session.console_errors.append(
-        f"HTTP {response.status} {response.url}"))
-
-
-async def wait_until_idle(page, timeout_ms: float) -> None:
-    """Wait for the script run to finish (Streamlit shows a status widget while it runs)."""
-    await page.wait_for_timeout(300)
-    await page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout_ms)
-
-
-async def problem_text(page) -> str:
-    problems = page.locator(PROBLEMS)
-    texts = [" ".join((await problems.nth(index).inner_text()).split())[:300]
-             for index in range(await problems.count())]
-    return " | ".join(texts) or "an error box"
-
-
-async def reading_shown(page, caption: str, extra, timeout_ms: float) -> str:
-    """Wait for the reading (caption, heading and ``extra``) or an error box; "reading" or "problem".
-
-    One waiter at a time, each also ending on an error box: a cancelled Playwright wait can leave its task hanging
-    (seen here: awaiting a cancelled ``Locator.wait_for`` never returned), so nothing is raced and cancelled."""
-    problem = page.locator(PROBLEMS)
-    heading = page.get_by_role("heading", name="What the model read")
-    for wanted in [page.get_by_text(caption), heading] + ([extra] if extra is not None else []):
-        await wanted.or_(problem).first.wait_for(timeout=timeout_ms)
-        if await problem.count():
-            return "problem"
-    return "reading"
-
-
-async def open_try_it_out(page, base_url: str, timeout_ms: float, deep_link: bool) -> tuple[float, str]:
-    """Open the app and its Try it out page (through the sidebar, as a pupil given the server's address would, or
-    by its own address) and wait for the first reading; (seconds from loading the app, the clip id shown)."""
-    started = time.monotonic()
-    if deep_link:
-        await page.goto(f"{base_url}/try_it_out", timeout=timeout_ms)
-    else:
-        await page.goto(base_url, timeout=timeout_ms)
-        await page.get_by_test_id("stSidebarNav").get_by_text("Try it out", exact=True).click(timeout=timeout_ms)
-    caption = page.get_by_text(re.compile(r"^\w+: \d+ frames at 25 fps"))
-    if await reading_shown(page, " frames at 25 fps", None, timeout_ms) == "problem":
-        raise RuntimeError(await problem_text(page))
-    seconds = time.monotonic() - started
-    first_clip = (await caption.first.inner_text()).split(":")[0]
-    await wait_until_idle(page, timeout_ms)
-    return seconds, first_clip
-
-
-async def is_precomputed(page) -> bool:
-    return await page.get_by_text("computed ahead of time").count() > 0
-
-
-async def read_grid_clip(page, clip_id: str, truth: str, timeout_ms: float) -> Reading:
-    reading = Reading("grid", clip_id)
-    await page.get_by_test_id("stSelectbox").filter(has_text="GRID clip").locator("input").click()
-    await page.keyboard.type(clip_id)
-    asked = time.monotonic()
-    await page.keyboard.press("Enter")
-    ground_truth = page.get_by_text(f"Ground truth (from the clip's alignment): {truth}", exact=True)
-    outcome = await reading_shown(page, f"{clip_id}: ", ground_truth, timeout_ms)
-    if outcome == "problem":
-        reading.error = await problem_text(page)
-        return reading
-    reading.seconds = time.monotonic() - asked
-    await wait_until_idle(page, timeout_ms)
-    reading.precomputed = await is_precomputed(page)
-    return reading
-
-
-async def choose_source(page, source: str, timeout_ms: float) -> None:
-    await page.get_by_test_id("stRadio").get_by_text(source).click()
-    await wait_until_idle(page, timeout_ms)
-
-
-async def upload_clip(page, source: Path, timeout_ms: float) -> Reading:
-    """Upload ``source``'s bytes as clip.mp4 (Upload a clip must be chosen); notes any queue message meanwhile."""
-    reading = Reading("upload", f"{source.parent.name}/{source.name}")
-    await page.evaluate("window.__queueTexts = []")
-    asked = time.monotonic()
-    await page.locator('input[type="file"]').set_input_files(
-        files=[{"name": "clip.mp4", "mimeType": "video/mp4", "buffer": source.read_bytes()}])
-    outcome = await reading_shown(page, "Your clip: ", None, timeout_ms)
-    queue_texts = await page.evaluate("window.__queueTexts")
-    # An alert's text starts with its icon's name ("hourglass_topIn the queue: …"): drop it.
-    reading.queue_text = re.sub(r"^[a-z0-9_]+(?=[A-Z])", "", " ".join(queue_texts[0].split())) if queue_texts else None
-    if outcome == "problem":
-        reading.error = await problem_text(page)
-        return reading
-    reading.seconds = time.monotonic() - asked
-    await wait_until_idle(page, timeout_ms)
-    return reading
-
-
-async def look_at_failures(sessions: list[Session], folder: Path) -> None:
-    """Screenshot each failed session's page and note what it shows (a spinner? which text?)."""
-    for session in sessions:
-        if session.page is None or (session.error is None and all(r.error is None for r in session.readings)):
-            continue
-        try:
-            await session.page.screenshot(path=folder / f"failed_session_{session.number}.png", full_page=True,
-                                          timeout=30_000)
-            main = " ".join((await session.page.get_by_test_id("stMain").inner_text(timeout=10_000)).split())
-            spinners = await session.page.get_by_test_id("stSpinner").count()
-            running = await session.page.get_by_test_id("stStatusWidget").count()
-            session.stuck = (f"{spinners} spinner(s), {'script running' if running else 'script idle'}; page text: "
-                             f"{main[:260]}")
-        except Exception as error:
-            session.stuck = f"could not look at the page: {failure(error, 30)}"
-
-
-async def new_page(browser, session: Session, timeout_ms: float):
-    context = await browser.new_context(viewport=VIEWPORT)
-    context.set_default_timeout(timeout_ms)
-    await context.add_init_script(QUEUE_WATCH)
-    page = await context.new_page()
-    watch(page, session)
-    return context, page
-
-
-class OpenBarrier:
-    """Lets the sessions ask together once every one of them has opened its page (or failed to)."""
-
-    def __init__(self, count: int):
-        self.remaining, self.event = count, asyncio.Event()
-
-    def arrive(self) -> None:
-        self.remaining -= 1
-        if self.remaining <= 0:
-            self.event.set()
-
-    async def wait(self) -> None:
-        await self.event.wait()
-
-
-async def classroom_session(browser, base_url: str, session: Session, task: tuple, truths: dict,
-                            timeout_s: float, contexts: list, deep_link: bool, phase_start: float,
-                            all_open: "OpenBarrier | None" = None) -> None:
-    """One pupil: open Try it out, wait for the first reading, then read their own clip or upload one (with
-    ``all_open``, only once every session has its page open: the teacher says "now pick a clip")."""
-    timeout_ms = timeout_s * 1000
-    kind, what = task
-    session.task = f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'}"
-
-    async def steps() -> None:
-        context, page = await new_page(browser, session, timeout_ms)
-        contexts.append(context)
-        session.page = page
-        try:
-            session.open_seconds, _ = await open_try_it_out(page, base_url, timeout_ms, deep_link)
-        finally:
-            if all_open is not None:
-                all_open.arrive()
-        if all_open is not None:
-            await all_open.wait()
-        session.asked_at = time.monotonic() - phase_start
-        if kind == "grid":
-            session.readings.append(await read_grid_clip(page, what, truths[what], timeout_ms))
-        else:
-            await choose_source(page, "Upload a clip", timeout_ms)
-            session.readings.append(await upload_clip(page, what, timeout_ms))
-        if await page.get_by_test_id("stException").count():
-            session.error = f"exception on the page: {await problem_text(page)}"
-
-    try:
-        await asyncio.wait_for(steps(), timeout=timeout_s)
-    except Exception as error:  # a session's failure is a result, not the end of the test
-        session.error = failure(error, timeout_s)
-
-
-async def looping_session(browser, base_url: str, session: Session, tasks: list, truths: dict, timeout_s: float,
-                          counter: dict, on_reading, deep_link: bool, activities: dict) -> None:
-    """Read ``tasks`` one after another in one page (switching to uploads and back as needed)."""
-    timeout_ms = timeout_s * 1000
-    session.task = f"{len(tasks)} readings"
-    context, page = await new_page(browser, session, timeout_ms)
-    try:
-        session.open_seconds, shown = await open_try_it_out(page, base_url, timeout_ms, deep_link)
-        for kind, what in tasks:
-            activities[session.number] = (f"loop session {session.number} at reading {counter['readings'] + 1}: "
-                                          f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'}")
-            try:
-                if kind == "grid":
-                    if what == shown:  # choosing the clip already shown asks for nothing
-                        continue
-                    reading = await asyncio.wait_for(read_grid_clip(page, what, truths[what], timeout_ms), timeout_s)
-                    shown = what
-                else:
-                    await choose_source(page, "Upload a clip", timeout_ms)
-                    reading = await asyncio.wait_for(upload_clip(page, what, timeout_ms), timeout_s)
-                    await choose_source(page, "GRID clip", timeout_ms)
-                    shown = (await page.get_by_text(re.compile(r"^\w+: \d+ frames at 25 fps")).first.inner_text()
-                             ).split(":")[0]
-            except Exception as error:
-                reading = Reading(kind, str(what), error=failure(error, timeout_s))
-                session.readings.append(reading)
-                break  # the page is in an unknown state
-            session.readings.append(reading)
-            counter["readings"] += 1
-            on_reading(counter["readings"])
-        if await page.get_by_test_id("stException").count():
-            session.error = f"exception on the page: {await problem_text(page)}"
-    except Exception as error:
-        session.error = failure(error, timeout_s)
-    finally:
-        activities.pop(session.number, None)
-        await context.close()
 
 
 # ---------------------------------------------------------------- planning and reporting
@@ -537,64 +108,6 @@ def seconds_summary(values: list[float]) -> str:
         return "none"
     return f"median {statistics.median(values):.2f} s, max {max(values):.2f} s (n={len(values)})"
 
-
-def machine_description() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
-    memory = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
-    total = f"{int(memory.group(1)) / 2**20:.1f} GiB" if memory else "unknown"
-    return f"{len(os.sched_getaffinity(0))} cores (nproc), {model}, {total} memory"
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def repository_state() -> tuple[set[str], set[str]]:
-    status = subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=REPO_ROOT, capture_output=True,
-                            text=True, check=True).stdout
-    return set(status.splitlines()), set(os.listdir(REPO_ROOT.parent))
-
-
-def files_touched_since(started: float) -> list[str]:
-    """Files in the repository (not .git, not .venv) modified after ``started`` (a time.time())."""
-    touched = []
-    for folder, subfolders, files in os.walk(REPO_ROOT):
-        subfolders[:] = [name for name in subfolders if name not in (".git", ".venv")]
-        for name in files:
-            path = Path(folder) / name
-            try:
-                if path.stat().st_mtime >= started:
-                    touched.append(str(path.relative_to(REPO_ROOT)))
-            except OSError:
-                continue
-    return sorted(touched)
-
-
-def written_outside_temp(marker: Path) -> list[str]:
-    """Every file on this machine's root file system modified after ``marker`` was made, outside the temporary
-    folders, /proc, /sys, /dev, /run and .git directories (``find / -xdev -newer MARKER``): what the run wrote
-    anywhere it should not have, plus whatever else ran meanwhile."""
-    pruned = ["/proc", "/sys", "/dev", "/run", tempfile.gettempdir(), "/var/tmp"]
-    expression = [part for path in pruned for part in ("-path", path, "-o")] + ["-name", ".git"]
-    found = subprocess.run(["find", "/", "-xdev", "(", *expression, ")", "-prune", "-o", "-type", "f", "-newer",
-                            str(marker), "-print"], capture_output=True, text=True).stdout
-    return sorted(found.splitlines())
-
-
-def tracebacks(log_text: str) -> list[str]:
-    """Each traceback in the server log: its first line after the header and its last line (the error)."""
-    found = []
-    lines = log_text.splitlines()
-    for index, line in enumerate(lines):
-        if "Traceback" in line:
-            block = [line]
-            for following in lines[index + 1 :]:
-                block.append(following)
-                if following and not following.startswith((" ", "\t")) and len(block) > 2:
-                    break
-            found.append("\n      ".join(block[:4] + (["...", block[-1]] if len(block) > 4 else [])))
-    return found
 
 
 def print_errors(sessions: list[Session]) -> None:
@@ -676,9 +189,12 @@ async def classroom_phase(arguments, browser, base_url, server, sampler, truths,
     started = time.monotonic()
     try:
         all_open = OpenBarrier(len(sessions)) if arguments.together else None
-        await asyncio.gather(*(classroom_session(browser, base_url, session, task, truths, arguments.session_timeout,
-                                                 contexts, arguments.deep_link, started, all_open)
-                               for session, task in zip(sessions, plan)))
+        browsers = arguments.sessions - arguments.light  # the first ones in Chromium, the rest light clients
+        await asyncio.gather(*(
+            classroom_session(browser, base_url, session, task, truths, arguments.session_timeout, contexts,
+                              arguments.deep_link, started, all_open) if index < browsers else
+            light_classroom_session(base_url, session, task, truths, arguments.session_timeout, started, all_open)
+            for index, (session, task) in enumerate(zip(sessions, plan))))
         result["classroom seconds"] = time.monotonic() - started
         result["classroom cpu"] = meter.stop()
         if any(session.error or any(r.error for r in session.readings) for session in sessions):
@@ -768,12 +284,17 @@ def report(arguments, figures, log_text, repository_checks) -> None:
         opened = f"{session.open_seconds:6.1f}" if session.open_seconds is not None else "     -"
         asked = f"{session.asked_at:6.1f}" if session.asked_at is not None else "     -"
         shown = f"{reading.seconds:6.1f}" if reading is not None and reading.seconds is not None else "     -"
-        print(f"    {session.number:2d} {session.task:<26} {opened} | {asked} | {shown}")
+        print(f"    {session.number:2d} {session.task:<34} {opened} | {asked} | {shown}")
     opened = [session.open_seconds for session in sessions if session.open_seconds is not None]
     print(f"  opening the app to Try it out's first reading: {seconds_summary(opened)}")
     grid = [reading for reading in readings if reading.kind == "grid" and reading.seconds is not None]
     grid_seconds = [reading.seconds for reading in grid]
     print(f"  GRID clip, asking to reading shown: {seconds_summary(grid_seconds)}")
+    if arguments.light and arguments.light < arguments.sessions:
+        for who, light in (("in Chromium", False), ("light clients", True)):
+            part = [r.seconds for session in sessions if session.task.endswith("(light)") == light
+                    for r in session.readings if r.kind == "grid" and r.seconds is not None]
+            print(f"    of them {who}: {seconds_summary(part)}")
     if grid:
         within = sum(seconds <= GRID_TARGET_SECONDS for seconds in grid_seconds)
         print(f"    within {GRID_TARGET_SECONDS:.0f} s: {within}/{len(grid)} "
@@ -875,6 +396,9 @@ def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20, help="browser sessions at once (default 20)")
     parser.add_argument("--uploads", type=int, default=4, help="how many of them upload a clip (default 4)")
+    parser.add_argument("--light", type=int, default=0, help="how many of the sessions are light clients: "
+                        "Streamlit's own protocol over a websocket, no browser drawing the page (the pupils' own "
+                        "devices in a classroom); the first --sessions minus --light sessions use Chromium (default 0)")
     parser.add_argument("--loop-readings", type=int, default=200, help="readings in the memory loop; 0: none")
     parser.add_argument("--loop-sessions", type=int, default=2, help="sessions sharing the loop (default 2)")
     parser.add_argument("--loop-upload-every", type=int, default=10, help="every Nth loop reading is an upload of "
@@ -900,9 +424,10 @@ def parse_arguments():
     arguments = parser.parse_args()
     if not arguments.data_dir:
         parser.error(f"give --data-dir or set ${DATA_DIR_VARIABLE}")
-    if (not 0 <= arguments.uploads <= arguments.sessions or arguments.loop_sessions < 1 or arguments.sample_every < 1
+    if (not 0 <= arguments.uploads <= arguments.sessions or not 0 <= arguments.light <= arguments.sessions
+            or arguments.loop_sessions < 1 or arguments.sample_every < 1
             or arguments.classes < 1):
-        parser.error("need 0 <= --uploads <= --sessions, and --loop-sessions, --sample-every, --classes >= 1")
+        parser.error("need 0 <= --uploads, --light <= --sessions, and --loop-sessions, --sample-every, --classes >= 1")
     arguments.data_dir = str(Path(arguments.data_dir).resolve())
     return arguments
 

@@ -7,12 +7,19 @@ import streamlit as st
 
 from lipnet_core.demo.job_queue import JobQueue, RecentResults
 from lipnet_core.demo.views import WeightsChoice, open_reader, warm_up_live_reading
+from widgets.script_runs import freeze_long_lived_objects
+
+
+def _warm_up(reader) -> None:
+    warm_up_live_reading(reader)
+    freeze_long_lived_objects()  # the trace and the face detector live as long as the server
 
 
 @st.cache_resource(show_spinner="Loading the LipNet model (once per server)…")
 def _reader_for(_choice: WeightsChoice, weights_key: str):
     reader = open_reader(_choice)
-    reading_queue().submit(lambda progress: warm_up_live_reading(reader), timed=False)  # in the background
+    freeze_long_lived_objects()  # so the collection after each script run does not walk the network (script_runs)
+    reading_queue().submit(lambda progress: _warm_up(reader), timed=False)  # in the background
     return reader
 
 

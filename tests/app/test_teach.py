@@ -1,4 +1,4 @@
-"""Teach it your face without a browser: the adaptation queue, session workspaces, recordings, and the page (AppTest)."""
+"""Teach it your face without a browser: the adaptation queue, session workspaces, recordings, the page (AppTest)."""
 
 import os
 import threading

@@ -1,0 +1,50 @@
+"""What a pupil did and saw, whichever way it reached the server (a Chromium page or the light client)."""
+
+import asyncio
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Reading:
+    kind: str  # "grid" or "upload"
+    what: str  # the clip id, or the file whose bytes were uploaded
+    seconds: float | None = None
+    precomputed: bool | None = None
+    queue_text: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Session:
+    number: int
+    task: str = ""  # what it reads: "grid <clip id>" or "upload <file>"
+    open_seconds: float | None = None
+    asked_at: float | None = None  # seconds into the phase when it asked for its own reading
+    page: object = field(default=None, repr=False)
+    stuck: str | None = None  # what its page showed when it failed
+    readings: list[Reading] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+def failure(error: Exception, timeout_s: float) -> str:
+    if isinstance(error, (asyncio.TimeoutError, TimeoutError)) and not str(error):
+        return f"timed out after {timeout_s:.0f} s"
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
+
+
+
+class OpenBarrier:
+    """Lets the sessions ask together once every one of them has opened its page (or failed to)."""
+
+    def __init__(self, count: int):
+        self.remaining, self.event = count, asyncio.Event()
+
+    def arrive(self) -> None:
+        self.remaining -= 1
+        if self.remaining <= 0:
+            self.event.set()
+
+    async def wait(self) -> None:
+        await self.event.wait()
