@@ -67,9 +67,11 @@ def shown_view(key: tuple, make_view, live: bool, what: str):
     return view
 
 
-@st.cache_data(ttl=60, show_spinner=False)
-def grid_clip_choices(directory: str):
-    return clip_choices(list_clips(directory), clip_splits(SPLIT_PATH))
+@st.cache_resource(ttl=60, show_spinner=False)
+def grid_clip_choices(directory: str) -> tuple:
+    """The GRID clips on offer, shared as they are (not copied for each rerun as ``st.cache_data`` would: unpickling
+    900 choices on every rerun was 6% of the server's time with a class asking at once); a tuple, not to be changed."""
+    return tuple(clip_choices(list_clips(directory), clip_splits(SPLIT_PATH)))
 
 
 st.title("Try it out")

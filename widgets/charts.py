@@ -9,20 +9,25 @@ from lipnet_core.vocabulary import class_labels
 
 
 def probability_heat_map(class_probabilities: np.ndarray, height_per_class: int = 16) -> None:
-    """One column per frame, one row per class; darker is more probable."""
+    """One column per frame, one row per class; darker is more probable.
+
+    Written as a Vega-Lite spec rather than an Altair chart: Altair validates its spec against the JSON schema on
+    every draw, most of this chart's cost to the server on each rerun of Try it out."""
     labels = class_labels()
-    heat_map = (
-        alt.Chart(probability_table(class_probabilities, labels))
-        .mark_rect()
-        .encode(
-            x=alt.X("frame:O", title="frame (25 per second)", axis=alt.Axis(values=list(range(0, 1000, 5)))),
-            y=alt.Y("class:N", sort=labels, title="class", axis=alt.Axis(labelOverlap=False)),
-            color=alt.Color("probability:Q", scale=alt.Scale(scheme="blues", domain=[0, 1])),
-            tooltip=["frame", "class", alt.Tooltip("probability:Q", format=".3f")],
-        )
-        .properties(height=height_per_class * len(labels))
-    )
-    st.altair_chart(heat_map, width="stretch")
+    spec = {
+        "mark": "rect",
+        "height": height_per_class * len(labels),
+        "encoding": {
+            "x": {"field": "frame", "type": "ordinal", "title": "frame (25 per second)",
+                  "axis": {"values": list(range(0, 1000, 5))}},
+            "y": {"field": "class", "type": "nominal", "sort": labels, "title": "class",
+                  "axis": {"labelOverlap": False}},
+            "color": {"field": "probability", "type": "quantitative", "scale": {"scheme": "blues", "domain": [0, 1]}},
+            "tooltip": [{"field": "frame", "type": "ordinal"}, {"field": "class", "type": "nominal"},
+                        {"field": "probability", "type": "quantitative", "format": ".3f"}],
+        },
+    }
+    st.vega_lite_chart(probability_table(class_probabilities, labels), spec, width="stretch")
 
 
 # Okabe & Ito's colour-blind-safe palette; each line also gets its own dash, so a projector cannot merge two.
