@@ -53,7 +53,8 @@ class LightSession:
         self._file_urls: dict[str, object] = {}
         self._cookies = http.cookiejar.CookieJar()
 
-    async def open(self, timeout_s: float) -> None:
+    async def open(self) -> None:
+        """Connect and ask for the page, as a browser opening its address does."""
         from websockets.asyncio.client import connect
 
         await asyncio.to_thread(self._fetch_xsrf_cookie)
@@ -61,7 +62,7 @@ class LightSession:
         self._socket = await connect(ws_url, subprotocols=["streamlit"], max_size=2**28,
                                      additional_headers={"Origin": self.base_url})
         self._reader = asyncio.create_task(self._read_messages())
-        await self.rerun(timeout_s=None)
+        await self.rerun()
 
     async def close(self) -> None:
         if self._socket is not None:
@@ -71,7 +72,7 @@ class LightSession:
 
     # ------------------------------------------------------------ asking
 
-    async def rerun(self, timeout_s: float | None = None) -> None:
+    async def rerun(self) -> None:
         """Ask for a rerun with the current widget values (what the browser does after any widget changes)."""
         self.state = PageState()
         message = BackMsg()
@@ -234,7 +235,7 @@ async def light_classroom_session(base_url: str, session, task: tuple, truths: d
     async def steps() -> None:
         try:
             started = time.monotonic()
-            await client.open(timeout_s)
+            await client.open()
             if await client.wait_for_text_containing(" frames at 25 fps", timeout_s) == "problem":
                 raise RuntimeError(" | ".join(client.state.problems))
             session.open_seconds = time.monotonic() - started

@@ -32,7 +32,7 @@ def test_a_light_session_reads_a_grid_clip_and_is_refused_a_file_that_is_not_a_v
     async def session() -> tuple:
         client = light_session_class(base_url, "try_it_out")
         try:
-            await client.open(timeout_s=180)
+            await client.open()
             opened = await client.wait_for_text_containing(" frames at 25 fps", timeout_s=180)
             await client.wait_until_finished(timeout_s=180)
             await client.choose("clip", clip_id)
