@@ -7,7 +7,7 @@ import re
 import time
 from pathlib import Path
 
-from classroom_load.sessions import OpenBarrier, Reading, Session, failure
+from classroom_load.sessions import OpenBarrier, Reading, Session, failure, open_then_wait, run_as_result, task_label
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -158,7 +158,6 @@ async def new_page(browser, session: Session, timeout_ms: float):
     return context, page
 
 
-
 async def classroom_session(browser, base_url: str, session: Session, task: tuple, truths: dict,
                             timeout_s: float, contexts: list, deep_link: bool, phase_start: float,
                             all_open: "OpenBarrier | None" = None) -> None:
@@ -166,19 +165,17 @@ async def classroom_session(browser, base_url: str, session: Session, task: tupl
     ``all_open``, only once every session has its page open: the teacher says "now pick a clip")."""
     timeout_ms = timeout_s * 1000
     kind, what = task
-    session.task = f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'}"
+    session.task = task_label(task)
 
-    async def steps() -> None:
+    async def open_page() -> None:
         context, page = await new_page(browser, session, timeout_ms)
         contexts.append(context)
         session.page = page
-        try:
-            session.open_seconds, _ = await open_try_it_out(page, base_url, timeout_ms, deep_link)
-        finally:
-            if all_open is not None:
-                all_open.arrive()
-        if all_open is not None:
-            await all_open.wait()
+        session.open_seconds, _ = await open_try_it_out(page, base_url, timeout_ms, deep_link)
+
+    async def steps() -> None:
+        await open_then_wait(open_page, all_open)
+        page = session.page
         session.asked_at = time.monotonic() - phase_start
         if kind == "grid":
             session.readings.append(await read_grid_clip(page, what, truths[what], timeout_ms))
@@ -188,10 +185,7 @@ async def classroom_session(browser, base_url: str, session: Session, task: tupl
         if await page.get_by_test_id("stException").count():
             session.error = f"exception on the page: {await problem_text(page)}"
 
-    try:
-        await asyncio.wait_for(steps(), timeout=timeout_s)
-    except Exception as error:  # a session's failure is a result, not the end of the test
-        session.error = failure(error, timeout_s)
+    await run_as_result(steps, session, timeout_s)
 
 
 async def looping_session(browser, base_url: str, session: Session, tasks: list, truths: dict, timeout_s: float,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
+from classroom_load.sessions import Reading, open_then_wait, run_as_result, task_label
+
 ERROR_FORMAT = 1  # Alert.Format.ERROR
 
 
@@ -226,25 +228,20 @@ async def light_classroom_session(base_url: str, session, task: tuple, truths: d
                                   phase_start: float, all_open=None) -> None:
     """The light twin of ``browser.classroom_session``: open Try it out and wait for its first reading, then (with
     ``all_open``, once every session has opened) read the own GRID clip or upload the own file as clip.mp4."""
-    from classroom_load.sessions import Reading, failure
-
     kind, what = task
-    session.task = f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'} (light)"
+    session.task = f"{task_label(task)} (light)"
     client = LightSession(base_url, "try_it_out")
 
+    async def open_page() -> None:
+        started = time.monotonic()
+        await client.open()
+        if await client.wait_for_text_containing(" frames at 25 fps", timeout_s) == "problem":
+            raise RuntimeError(" | ".join(client.state.problems))
+        session.open_seconds = time.monotonic() - started
+        await client.wait_until_finished(timeout_s)
+
     async def steps() -> None:
-        try:
-            started = time.monotonic()
-            await client.open()
-            if await client.wait_for_text_containing(" frames at 25 fps", timeout_s) == "problem":
-                raise RuntimeError(" | ".join(client.state.problems))
-            session.open_seconds = time.monotonic() - started
-            await client.wait_until_finished(timeout_s)
-        finally:
-            if all_open is not None:
-                all_open.arrive()
-        if all_open is not None:
-            await all_open.wait()
+        await open_then_wait(open_page, all_open)
         session.asked_at = time.monotonic() - phase_start
         if kind == "grid":
             reading = Reading("grid", what)
@@ -270,8 +267,6 @@ async def light_classroom_session(base_url: str, session, task: tuple, truths: d
         session.readings.append(reading)
 
     try:
-        await asyncio.wait_for(steps(), timeout=timeout_s)
-    except Exception as error:  # a session's failure is a result, not the end of the test
-        session.error = failure(error, timeout_s)
+        await run_as_result(steps, session, timeout_s)
     finally:
         await client.close()

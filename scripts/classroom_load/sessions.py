@@ -48,3 +48,29 @@ class OpenBarrier:
 
     async def wait(self) -> None:
         await self.event.wait()
+
+
+def task_label(task: tuple) -> str:
+    """What a pupil reads, for the report: "grid <clip id>" or "upload <speaker folder>/<file>"."""
+    kind, what = task
+    return f"{kind} {what if kind == 'grid' else f'{what.parent.name}/{what.name}'}"
+
+
+async def open_then_wait(open_page, all_open: "OpenBarrier | None") -> None:
+    """Await ``open_page()``; with ``all_open``, then arrive (even when opening failed, so nobody waits for this
+    session) and wait for every other session to have opened."""
+    try:
+        await open_page()
+    finally:
+        if all_open is not None:
+            all_open.arrive()
+    if all_open is not None:
+        await all_open.wait()
+
+
+async def run_as_result(steps, session: Session, timeout_s: float) -> None:
+    """Await ``steps()`` within ``timeout_s``; a failure becomes the session's error, not the end of the test."""
+    try:
+        await asyncio.wait_for(steps(), timeout=timeout_s)
+    except Exception as error:
+        session.error = failure(error, timeout_s)

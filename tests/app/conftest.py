@@ -1,36 +1,17 @@
 """The app's own server for the end-to-end tests: `streamlit run app.py` on a free port."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT / "scripts"))  # the load test's server helpers, shared with these tests
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_health(base_url: str, server: subprocess.Popen, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not answer at {base_url} within {timeout:.0f} s")
+from classroom_load.server import free_port, wait_for_health  # noqa: E402
 
 
 @pytest.fixture
@@ -48,7 +29,7 @@ def server(grid_dir, tmp_path):
     )  # fmt: skip
     try:
         base_url = f"http://127.0.0.1:{port}"
-        wait_for_health(base_url, process)
+        wait_for_health(base_url, process, timeout=120.0)
         yield base_url, started
     finally:
         process.terminate()

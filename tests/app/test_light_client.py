@@ -2,9 +2,9 @@
 a browser sees, or the load test's figures would be about nothing."""
 
 import asyncio
-import sys
 
 import pytest
+from classroom_load.light_client import LightSession  # scripts/ is on the path (tests/app/conftest.py)
 
 from lipnet_core.dataset import list_clips, load_split
 from lipnet_core.paths import SPLIT_PATH
@@ -12,25 +12,13 @@ from lipnet_core.paths import SPLIT_PATH
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def light_session_class(repo_root, monkeypatch):
-    monkeypatch.syspath_prepend(str(repo_root / "scripts"))
-    from classroom_load.light_client import LightSession
-
-    yield LightSession
-    for name in [name for name in sys.modules if name.startswith("classroom_load")]:
-        del sys.modules[name]
-
-
-def test_a_light_session_reads_a_grid_clip_and_is_refused_a_file_that_is_not_a_video(
-    server, grid_dir, light_session_class
-):
+def test_a_light_session_reads_a_grid_clip_and_is_refused_a_file_that_is_not_a_video(server, grid_dir):
     base_url, _ = server
     clips = {clip.clip_id: clip for clip in list_clips(grid_dir)}
     clip_id = [clip_id for clip_id in load_split(SPLIT_PATH)["test"] if clip_id in clips][1]
 
     async def session() -> tuple:
-        client = light_session_class(base_url, "try_it_out")
+        client = LightSession(base_url, "try_it_out")
         try:
             await client.open()
             opened = await client.wait_for_text_containing(" frames at 25 fps", timeout_s=180)
