@@ -9,9 +9,11 @@ from lipnet_core.demo.views import clip_splits, weights_choice
 from lipnet_core.errors import LipNetError
 from lipnet_core.grid_sentences import random_grid_sentence
 from lipnet_core.paths import PROJECT_ROOT, SPLIT_PATH
+from widgets.resources import closed_session_sweeper
 from widgets.script_runs import keep_keras_session_between_runs
 
 keep_keras_session_between_runs()  # Streamlit would clear the Keras session after every run (see widgets/script_runs)
+closed_session_sweeper()  # Streamlit keeps a closed tab's session for good (see widgets/closed_sessions)
 
 PAGE_ICON = PROJECT_ROOT / "assets" / "icon.png"  # a file, not an icon font: the app works offline
 st.set_page_config(page_title="LipNet: reading lips", page_icon=str(PAGE_ICON), layout="wide")

@@ -1,12 +1,13 @@
 """A classroom at once: many sessions on Try it out against one `streamlit run app.py`.
 
     LIPNET_DATA_DIR=../shared/grid .venv/bin/python scripts/load_test.py [--sessions 20] [--uploads 4] [--together]
-        [--light N] [--classes 1] [--loop-readings 200] [--animate-gifs] [--port P] [--data-dir DIR]
+        [--spread S] [--light N] [--classes 1] [--loop-readings 200] [--animate-gifs] [--port P] [--data-dir DIR]
 
 Starts the server itself (as ./start.sh does, with MALLOC_ARENA_MAX=2), opens one page so that the model loads, waits
 for the server's own warm-up of a live reading to settle (the "start" memory), then opens ``--sessions`` Playwright
 contexts of one Chromium at once. Each opens Try it out, waits for its first reading, then (at once, or with
-``--together`` when every page is open, as when a teacher says "now") either picks its own held-out GRID clip or
+``--together`` when every page is open, as when a teacher says "now"; with ``--spread S`` one after another over S
+seconds) either picks its own held-out GRID clip or
 (``--uploads`` of them) uploads a copy of a GRID clip's bytes as ``clip.mp4``, alternately of speaker 1 and of
 speaker 4. ``--classes`` runs such classes one after another with new clips, to see whether memory after a class stays
 put. A last phase has ``--loop-sessions`` sessions read ``--loop-readings`` clips one after another (an upload every
@@ -188,7 +189,7 @@ async def classroom_phase(arguments, browser, base_url, server, sampler, truths,
     meter = CpuMeter(sampler.pid)
     started = time.monotonic()
     try:
-        all_open = OpenBarrier(len(sessions)) if arguments.together else None
+        all_open = OpenBarrier(len(sessions), arguments.spread) if arguments.together else None
         browsers = arguments.sessions - arguments.light  # the first ones in Chromium, the rest light clients
         await asyncio.gather(*(
             classroom_session(browser, base_url, session, task, truths, arguments.session_timeout, contexts,
@@ -263,7 +264,10 @@ def report(arguments, figures, log_text, repository_checks) -> None:
     if warm is not None:
         print(f"warm-up page (model load included): the app to Try it out's first reading in {warm.open_seconds:.1f} s")
 
-    asking = "all ask together once every page is open" if arguments.together else "each asks once its page is open"
+    asking = "each asks once its page is open"
+    if arguments.together:
+        asking = (f"once every page is open they ask one by one over {arguments.spread:g} s" if arguments.spread
+                  else "all ask together once every page is open")
     print(f"\n-- Classroom: {arguments.sessions} sessions at once ({arguments.sessions - arguments.uploads} pick a "
           f"GRID clip, {arguments.uploads} upload; {asking}) --")
     readings = [reading for session in sessions for reading in session.readings]
@@ -412,6 +416,9 @@ def parse_arguments():
     parser.add_argument("--together", action="store_true", help="every session asks for its own reading at the "
                         "same moment, once all pages are open (default: each as soon as its own page is open, while "
                         "the other browsers may still be starting on the same cores)")
+    parser.add_argument("--spread", type=float, default=0.0, help="with --together: once all pages are open the "
+                        "sessions ask one after another, evenly over this many seconds in a shuffled order, instead "
+                        "of in the same second (default 0)")
     parser.add_argument("--animate-gifs", action="store_true", help="let every page loop its GIFs (default: "
                         "animate once, so twenty browsers on the server's own cores do not spend them on GIFs)")
     parser.add_argument("--keep-artifacts", action="store_true", help="keep the server log even when all went well")

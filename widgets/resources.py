@@ -7,6 +7,7 @@ import streamlit as st
 
 from lipnet_core.demo.job_queue import JobQueue, RecentResults
 from lipnet_core.demo.views import WeightsChoice, open_reader, warm_up_live_reading
+from widgets.closed_sessions import start_closed_session_sweeper
 from widgets.script_runs import freeze_long_lived_objects
 
 
@@ -79,3 +80,10 @@ def adapted_reader(weights_path: str, modified_ns: int):
     from lipnet_core.reader import LipReader
 
     return LipReader(weights=weights_path)
+
+
+@st.cache_resource(show_spinner=False)
+def closed_session_sweeper():
+    """The thread that shuts down closed tabs' sessions once Streamlit stops keeping them (one per server; None
+    under AppTest). See widgets/closed_sessions."""
+    return start_closed_session_sweeper()

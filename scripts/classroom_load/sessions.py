@@ -1,6 +1,7 @@
 """What a pupil did and saw, whichever way it reached the server (a Chromium page or the light client)."""
 
 import asyncio
+import random
 from dataclasses import dataclass, field
 
 
@@ -36,10 +37,14 @@ def failure(error: Exception, timeout_s: float) -> str:
 
 
 class OpenBarrier:
-    """Lets the sessions ask together once every one of them has opened its page (or failed to)."""
+    """Lets the sessions ask together once every one of them has opened its page (or failed to). With ``spread_s``,
+    they ask one after another instead, at even intervals over that many seconds in a shuffled order (a class told
+    "now pick a clip" that picks within half a minute)."""
 
-    def __init__(self, count: int):
+    def __init__(self, count: int, spread_s: float = 0.0, seed: int = 0):
         self.remaining, self.event = count, asyncio.Event()
+        self.delays = [spread_s * index / count for index in range(count)]
+        random.Random(seed).shuffle(self.delays)
 
     def arrive(self) -> None:
         self.remaining -= 1
@@ -48,6 +53,7 @@ class OpenBarrier:
 
     async def wait(self) -> None:
         await self.event.wait()
+        await asyncio.sleep(self.delays.pop() if self.delays else 0.0)
 
 
 def task_label(task: tuple) -> str:

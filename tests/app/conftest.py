@@ -15,8 +15,9 @@ from classroom_load.server import free_port, wait_for_health  # noqa: E402
 
 
 @pytest.fixture
-def server(grid_dir, tmp_path):
-    """A fresh `streamlit run app.py` on a free port; yields (base url, start time); always terminated."""
+def server(grid_dir, tmp_path, request):
+    """A fresh `streamlit run app.py` on a free port; yields (base url, start time); always terminated. Indirect
+    parametrisation adds command-line options (``@pytest.mark.parametrize("server", [[...]], indirect=True)``)."""
     port = free_port()
     environment = dict(os.environ, LIPNET_DATA_DIR=str(grid_dir), TF_CPP_MIN_LOG_LEVEL="2", LIPNET_ADAPT_EPOCHS="2")
     environment.pop("LIPNET_WEIGHTS", None)
@@ -24,7 +25,7 @@ def server(grid_dir, tmp_path):
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *getattr(request, "param", [])],
         cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
