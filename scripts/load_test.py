@@ -6,12 +6,12 @@
 Starts the server itself (as ./start.sh does, with MALLOC_ARENA_MAX=2), opens one page so that the model loads, waits
 for the server's own warm-up of a live reading to settle (the "start" memory), then opens ``--sessions`` Playwright
 contexts of one Chromium at once. Each opens Try it out, waits for its first reading, then (at once, or with
-``--together`` when every page is open, as when a teacher says "now"; with ``--spread S`` one after another over S
-seconds) either picks its own held-out GRID clip or
-(``--uploads`` of them) uploads a copy of a GRID clip's bytes as ``clip.mp4``, alternately of speaker 1 and of
-speaker 4. ``--classes`` runs such classes one after another with new clips, to see whether memory after a class stays
-put. A last phase has ``--loop-sessions`` sessions read ``--loop-readings`` clips one after another (an upload every
-``--loop-upload-every``) while the server's memory is sampled, to show whether it grows.
+``--together`` when every page is open, as when a teacher says "now"; with ``--spread S`` too, one after another over
+S seconds) either picks its own held-out GRID clip or (``--uploads`` of them) uploads a copy of a GRID clip's bytes as
+``clip.mp4``, alternately of speaker 1 and of speaker 4. ``--classes`` runs such classes one after another with new
+clips, to see whether memory after a class stays put. A last phase has ``--loop-sessions`` sessions read
+``--loop-readings`` clips one after another (an upload every ``--loop-upload-every``) while the server's memory is
+sampled, to show whether it grows.
 
 Reports errors (browser console, page errors, Streamlit exceptions and error boxes, tracebacks in the server log),
 the seconds from asking to each reading shown, whether a queue was shown to waiting uploads, the server's resident
