@@ -3,6 +3,7 @@ objects frozen out of the collection that follows it (widgets/script_runs.py).""
 
 import gc
 import importlib
+import weakref
 
 import keras
 import pytest
@@ -38,3 +39,20 @@ def test_objects_alive_when_frozen_are_out_of_the_collectors_sight(script_runs):
 def test_the_app_applies_it(repo_root):
     assert "keep_keras_session_between_runs()" in (repo_root / "app.py").read_text()
     assert "freeze_long_lived_objects()" in (repo_root / "widgets" / "resources.py").read_text()
+
+
+def test_garbage_frozen_with_the_long_lived_objects_is_collected_when_asked(script_runs):
+    class SessionThing:
+        pass
+
+    thing = SessionThing()
+    thing.cycle = thing  # a session's state is full of reference cycles
+    alive = weakref.ref(thing)
+    script_runs.freeze_long_lived_objects()
+    del thing
+    gc.collect()
+    frozen_through_a_collection = alive() is not None
+
+    script_runs.collect_frozen_garbage()
+
+    assert frozen_through_a_collection and alive() is None
