@@ -198,6 +198,28 @@ def speaker_features(cache: Cache, name: str, network: keras.Model, mouth_frames
     return cache.array(f"{name}_features", compute)
 
 
+def published_network_and_clips(cache: Cache, data_dir: str, speaker: str) -> tuple:
+    """(the published network, the speaker's (path, sentence, id) items, their detected mouth frames, sentences, the
+    crop's seconds): what every probe of a speaker's folds starts from."""
+    network = build_model(None)
+    load_weights(network, DEFAULT_WEIGHTS)
+    items = [(c.video_path, c.sentence(), c.clip_id) for c in list_clips(data_dir, speaker)]
+    frames, sentences, crop_seconds = speaker_clips(cache, speaker, items, "detected")
+    return network, items, frames, sentences, crop_seconds
+
+
+def rows_of(seeds: list[int], configs: list[str], run) -> list[dict]:
+    """``run(name, seed)`` for every seed and configuration, each row printed as it comes."""
+    rows = []
+    for seed in seeds:
+        for name in configs:
+            row = run(name, seed)
+            rows.append(row)
+            print(f"{name} seed {seed}: grid WER {row['grid_wer']:.1%}, greedy WER {row['greedy_wer']:.1%}, "
+                  f"{row['seconds']:.0f} s", flush=True)
+    return rows
+
+
 class HeadTrainer:
     """The network's head on cached features: reset to the published weights, trained, read."""
 
@@ -218,15 +240,17 @@ class HeadTrainer:
         use_compiled_step_for(self.head, "train", batch.shape, self.compiled_steps)
         return float(self.head.train_on_batch(batch, labels))
 
-    def train(self, features, labels, rng, speaker1_features=None, speaker1_labels=None) -> list[float]:
+    def train(self, features, labels, rng, speaker1_features=None, speaker1_labels=None,
+              after_epoch=None) -> list[float]:
         """EPOCHS passes over (V, N, T, F) features; with speaker-1 features, each batch of BATCH_SIZE holds
-        SPEAKER1_PER_BATCH of them (drawn without replacement, pass after pass). Returns each epoch's mean loss."""
+        SPEAKER1_PER_BATCH of them (drawn without replacement, pass after pass). ``after_epoch(epoch)``, if given,
+        is called after each (1-based). Returns each epoch's mean loss."""
         rows = np.arange(features.shape[1])
         mixing = speaker1_features is not None
         own_per_batch = BATCH_SIZE - (SPEAKER1_PER_BATCH if mixing else 0)
         speaker1_queue = []
         epoch_losses = []
-        for _ in range(EPOCHS):
+        for epoch in range(1, EPOCHS + 1):
             losses = []
             for batch_rows in batches_of_rows(rows, own_per_batch, rng):
                 batch, batch_labels = random_views(features, batch_rows, rng), labels[batch_rows]
@@ -239,6 +263,8 @@ class HeadTrainer:
                     batch_labels = np.concatenate([batch_labels, speaker1_labels[extra]])
                 losses.append(self.step(batch, batch_labels))
             epoch_losses.append(float(np.mean(losses)))
+            if after_epoch is not None:
+                after_epoch(epoch)
         return epoch_losses
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
@@ -349,10 +375,8 @@ def main() -> None:
     stage_seconds = {}
 
     started = time.perf_counter()
-    network = build_model(None)
-    load_weights(network, DEFAULT_WEIGHTS)
-    s4_items = [(c.video_path, c.sentence(), c.clip_id) for c in list_clips(arguments.data_dir, arguments.speaker)]
-    s4_frames, s4_sentences, stage_seconds["s4_crop"] = speaker_clips(cache, arguments.speaker, s4_items, "detected")
+    network, s4_items, s4_frames, s4_sentences, stage_seconds["s4_crop"] = published_network_and_clips(
+        cache, arguments.data_dir, arguments.speaker)
     stage = time.perf_counter()
     s4_features = speaker_features(cache, arguments.speaker, network, s4_frames)
     stage_seconds["s4_features"] = time.perf_counter() - stage
@@ -381,13 +405,8 @@ def main() -> None:
 
     trainer = HeadTrainer(network, s4_features.shape[-1])
     fold_check_input = None if arguments.no_fold_check else (lambda index: normalise_clip(s4_frames[index]))
-    rows = []
-    for seed in arguments.seeds:
-        for name in arguments.configs:
-            row = run_config(name, seed, trainer, data, fold_check_input, cache)
-            rows.append(row)
-            print(f"{name} seed {seed}: grid WER {row['grid_wer']:.1%}, greedy WER {row['greedy_wer']:.1%}, "
-                  f"{row['seconds']:.0f} s", flush=True)
+    rows = rows_of(arguments.seeds, arguments.configs,
+                   lambda name, seed: run_config(name, seed, trainer, data, fold_check_input, cache))
     results_path = cache.folder / "results.json"
     document = merged_results(results_path, rows, {
         "what": "pooled 5-fold held-out WER of speaker-4 readings (folds_of(30, 5)), head adapted on cached "

@@ -42,17 +42,16 @@ from feature_alignment_probe import (  # noqa: E402
     merged_results,
     mirrored_views,
     pooled_scores,
+    published_network_and_clips,
+    random_views,
     readings_of,
-    speaker_clips,
+    rows_of,
 )
 
-from lipnet_core.dataset import list_clips  # noqa: E402
 from lipnet_core.head_features import HEAD_LAYERS  # noqa: E402
 from lipnet_core.losses import ctc_loss, padded_labels  # noqa: E402
-from lipnet_core.model import build_model  # noqa: E402
 from lipnet_core.normalise import normalise_clip  # noqa: E402
-from lipnet_core.paths import DEFAULT_WEIGHTS  # noqa: E402
-from lipnet_core.weights import configure_devices, load_weights  # noqa: E402
+from lipnet_core.weights import configure_devices  # noqa: E402
 
 NUM_FRAMES = 75
 CUT_LAYER = "max_pooling3d_1"  # after the second convolution: (T, 11, 35, 256)
@@ -108,9 +107,7 @@ class TailTrainer:
         for _ in range(epochs):
             losses = []
             for batch_rows in batches_of_rows(rows, batch_size, rng):
-                views = rng.integers(0, len(features), len(batch_rows))
-                batch = features[views, batch_rows].astype(np.float32)
-                losses.append(float(self.step(batch, labels[batch_rows])))
+                losses.append(float(self.step(random_views(features, batch_rows, rng), labels[batch_rows])))
             epoch_losses.append(float(np.mean(losses)))
         return epoch_losses
 
@@ -164,10 +161,8 @@ def main() -> None:
     arguments = parser.parse_args()
     cache = Cache(Path(arguments.cache))
     configure_devices()
-    network = build_model(None)
-    load_weights(network, DEFAULT_WEIGHTS)
-    items = [(c.video_path, c.sentence(), c.clip_id) for c in list_clips(arguments.data_dir, arguments.speaker)]
-    frames, sentences, crop_seconds = speaker_clips(cache, arguments.speaker, items, "detected")
+    network, items, frames, sentences, crop_seconds = published_network_and_clips(
+        cache, arguments.data_dir, arguments.speaker)
     started = time.perf_counter()
     features = cache.array(f"{arguments.speaker}_pooled", lambda: pooled_features(network, frames))
     print(f"{len(items)} clips, pooled features {features.shape} {features.nbytes / 2**30:.2f} GiB; crop "
@@ -176,13 +171,8 @@ def main() -> None:
     data = {"features": features, "labels": padded_labels(sentences), "sentences": sentences,
             "folds": folds_of(len(items), 5)}
     trainer = TailTrainer(network)
-    rows = []
-    for seed in arguments.seeds:
-        for name in arguments.configs:
-            row = run_config(name, seed, trainer, data, arguments)
-            rows.append(row)
-            print(f"{name} seed {seed}: grid WER {row['grid_wer']:.1%}, greedy WER {row['greedy_wer']:.1%}, "
-                  f"{row['seconds']:.0f} s", flush=True)
+    rows = rows_of(arguments.seeds, arguments.configs, lambda name, seed: run_config(name, seed, trainer, data,
+                                                                                     arguments))
     results_path = cache.folder / "results.json"
     document = merged_results(results_path, rows, {
         "what": "pooled 5-fold held-out WER of speaker-4 readings (folds_of(30, 5)); the last convolution and the "

@@ -35,23 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
-    BATCH_SIZE,
     EPOCHS,
     Cache,
     HeadTrainer,
-    batches_of_rows,
     pooled_scores,
-    random_views,
+    published_network_and_clips,
     readings_of,
-    speaker_clips,
     speaker_features,
 )
 
-from lipnet_core.dataset import list_clips  # noqa: E402
 from lipnet_core.losses import padded_labels  # noqa: E402
-from lipnet_core.model import build_model  # noqa: E402
-from lipnet_core.paths import DEFAULT_WEIGHTS  # noqa: E402
-from lipnet_core.weights import configure_devices, load_weights  # noqa: E402
+from lipnet_core.weights import configure_devices  # noqa: E402
 
 AVERAGED_TAILS = (10, 20)  # swa10, swa20: the last this many epochs
 
@@ -77,22 +71,18 @@ def set_head_weights(trainer: HeadTrainer, flat: list[np.ndarray]) -> None:
 def train_with_tails(trainer: HeadTrainer, features, labels, seed: int) -> tuple[list, dict, float]:
     """Config A's training (the alignment probe's HeadTrainer.train, same random stream), keeping running sums of the
     weights over the last epochs. Returns (final weights, {tail: averaged weights}, final loss)."""
-    rng = np.random.default_rng(seed)
-    rows = np.arange(features.shape[1])
     sums = {tail: None for tail in AVERAGED_TAILS}
-    loss = float("nan")
-    for epoch in range(1, EPOCHS + 1):
-        losses = [trainer.step(random_views(features, batch_rows, rng), labels[batch_rows])
-                  for batch_rows in batches_of_rows(rows, BATCH_SIZE, rng)]
-        loss = float(np.mean(losses))
-        weights = head_weights(trainer)
+
+    def add_to_sums(epoch: int) -> None:
+        current = [w.astype(np.float64) for w in head_weights(trainer)]
         for tail in AVERAGED_TAILS:
             if epoch > EPOCHS - tail:
-                current = [w.astype(np.float64) for w in weights]
                 sums[tail] = current if sums[tail] is None else [s + w for s, w in zip(sums[tail], current)]
+
+    losses = trainer.train(features, labels, np.random.default_rng(seed), after_epoch=add_to_sums)
     final = head_weights(trainer)
     averaged = {tail: [(s / tail).astype(w.dtype) for s, w in zip(sums[tail], final)] for tail in AVERAGED_TAILS}
-    return final, averaged, loss
+    return final, averaged, losses[-1]
 
 
 def probabilities_with(trainer: HeadTrainer, weights: list[np.ndarray], features: np.ndarray) -> np.ndarray:
@@ -109,10 +99,7 @@ def main() -> None:
     arguments = parser.parse_args()
     cache = Cache(Path(arguments.cache))
     configure_devices()
-    network = build_model(None)
-    load_weights(network, DEFAULT_WEIGHTS)
-    items = [(c.video_path, c.sentence(), c.clip_id) for c in list_clips(arguments.data_dir, arguments.speaker)]
-    frames, sentences, _ = speaker_clips(cache, arguments.speaker, items, "detected")
+    network, items, frames, sentences, _ = published_network_and_clips(cache, arguments.data_dir, arguments.speaker)
     features = speaker_features(cache, arguments.speaker, network, frames)
     labels = padded_labels(sentences)
     trainer = HeadTrainer(network, features.shape[-1])

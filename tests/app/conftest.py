@@ -11,7 +11,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "scripts"))  # the load test's server helpers, shared with these tests
 
-from classroom_load.server import free_port, wait_for_health  # noqa: E402
+from classroom_load.server import free_port, stop_server, wait_for_health  # noqa: E402
 
 
 @pytest.fixture
@@ -33,10 +33,5 @@ def server(grid_dir, tmp_path, request):
         wait_for_health(base_url, process, timeout=120.0)
         yield base_url, started
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
         log.close()
