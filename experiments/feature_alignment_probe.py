@@ -221,10 +221,12 @@ def rows_of(seeds: list[int], configs: list[str], run) -> list[dict]:
 
 
 class HeadTrainer:
-    """The network's head on cached features: reset to the published weights, trained, read."""
+    """The network's head on cached features: reset to the published weights, trained (with ``loss``: CTC, or
+    another Keras loss of the head's probabilities and ``labels`` rows), read."""
 
-    def __init__(self, network: keras.Model, feature_size: int):
+    def __init__(self, network: keras.Model, feature_size: int, loss=ctc_loss):
         self.network = network
+        self.loss = loss
         self.head = head_of(network, feature_size)
         self.published = [layer.get_weights() for layer in self.head.layers]
         self.compiled_steps = {}
@@ -233,7 +235,7 @@ class HeadTrainer:
         for layer, weights in zip(self.head.layers, self.published):
             layer.set_weights(weights)
         keras.utils.set_random_seed(seed)
-        self.head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=ctc_loss)
+        self.head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=self.loss)
         self.compiled_steps.clear()
 
     def step(self, batch: np.ndarray, labels: np.ndarray) -> float:

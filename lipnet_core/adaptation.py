@@ -6,6 +6,10 @@ are computed once with the published convolutions, so only the recurrent head (t
 with CTC, and an epoch costs about a second on a CPU. A first run keeps a few clips aside to say how well the adapted
 network reads sentences it did not train on; then the head trains again on every clip. The result is a
 whole-network ``.weights.h5`` that :class:`~lipnet_core.reader.LipReader` loads like the published one.
+
+CTC alone hardly teaches the GRID letter (one character of about 26), so the loss adds the letter term that
+``retrain-head`` uses for speaker 1, on the frames where the published network would emit the letter of the known
+sentence (:mod:`lipnet_core.forced_alignment`): the new speaker has no word timings.
 """
 
 import json
@@ -19,9 +23,11 @@ import numpy as np
 
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.errors import LipNetError
+from lipnet_core.forced_alignment import forced_letter_row
 from lipnet_core.grammar import grid_grammar_decode
+from lipnet_core.grid_sentences import is_grid_sentence
 from lipnet_core.head_features import clip_features, head_of
-from lipnet_core.losses import ctc_loss, padded_labels
+from lipnet_core.losses import ctc_and_letter_loss, ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.normalise import normalise_clip
@@ -47,6 +53,7 @@ class AdaptationRecipe:
     held_aside: int = 4
     mirrored: bool = True
     feature_dropout: float = 0.0
+    letter_weight: float = 3.0  # × the letter term beside CTC; 0, or a sentence that is not GRID's: CTC alone
     choose_epoch: bool = False  # keep the epoch that reads the clips aside best, instead of the last one
     refit: bool = True  # then train again on every clip (the ones aside too) for as many epochs
     seed: int = 0
@@ -98,6 +105,20 @@ def reading_scores(class_probabilities: np.ndarray, sentences: list[str]) -> dic
     return {"greedy": corpus_scores(sentences, greedy), "grid": corpus_scores(sentences, grid)}
 
 
+def published_letter_rows(head: keras.Model, features: np.ndarray, clips: list, compiled_steps: dict) -> np.ndarray | None:
+    """(N, 3) int32 rows of the letter term, where the head as given (the published one) would emit each clip's
+    letter; None when a sentence is not a GRID sentence or is too long for the frames (then CTC alone)."""
+    if not all(is_grid_sentence(clip.sentence) for clip in clips):
+        return None
+    use_compiled_step_for(head, "predict", features.shape, compiled_steps)
+    published = np.asarray(head.predict_on_batch(features.astype(np.float32)), dtype=np.float32)
+    try:
+        return np.array([forced_letter_row(probabilities, clip.sentence)
+                         for probabilities, clip in zip(published, clips)], dtype=np.int32)
+    except ValueError:
+        return None
+
+
 def adapt(
     clips: list[AdaptationClip],
     out_dir: str | Path,
@@ -143,6 +164,11 @@ def adapt(
     head = head_of(network, features.shape[-1], recipe.feature_dropout)
     base_head = [layer.get_weights() for layer in head.layers]
     compiled_steps = {}
+    letter_rows = published_letter_rows(head, features[0], clips, compiled_steps) if recipe.letter_weight > 0 else None
+    letter_term = letter_rows is not None
+    if letter_term:
+        labels = np.concatenate([labels, letter_rows], axis=1)
+    loss = ctc_and_letter_loss(recipe.letter_weight) if letter_term else ctc_loss
     rng = np.random.default_rng(recipe.seed)
     refitting = recipe.refit and len(aside_rows) > 0
     total_epochs = recipe.epochs * (2 if refitting else 1)  # for the progress bar: a refit takes at most as long
@@ -150,7 +176,7 @@ def adapt(
     def restart_head() -> None:
         for layer, weights in zip(head.layers, base_head):
             layer.set_weights(weights)
-        head.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=ctc_loss)
+        head.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=loss)
         compiled_steps.clear()
 
     def aside_scores() -> dict | None:
@@ -188,15 +214,15 @@ def adapt(
         key = (row.get("aside_grid_wer", 0.0), row.get("aside_greedy_wer", 0.0))
         if kept is None or not recipe.choose_epoch or scores is None or key < kept[0]:  # else the last epoch
             kept, kept_weights, kept_scores = (key, epoch), [layer.get_weights() for layer in head.layers], scores
-        report_progress(epoch / total_epochs, f"epoch {epoch} of {recipe.epochs}: CTC loss {row['loss']:.2f}"
+        report_progress(epoch / total_epochs, f"epoch {epoch} of {recipe.epochs}: loss {row['loss']:.2f}"
                         + (f", clips aside: {row['aside_grid_wer']:.0%} of words wrong" if scores else ""))
     kept_epoch = kept[1]
     if refitting:
         restart_head()
         for epoch in range(1, kept_epoch + 1):
-            loss = train_epoch(np.arange(len(clips)))
+            epoch_loss = train_epoch(np.arange(len(clips)))
             report_progress((recipe.epochs + epoch * recipe.epochs / kept_epoch) / total_epochs,
-                            f"all {len(clips)} clips, epoch {epoch} of {kept_epoch}: CTC loss {loss:.2f}")
+                            f"all {len(clips)} clips, epoch {epoch} of {kept_epoch}: loss {epoch_loss:.2f}")
     else:
         for layer, weights in zip(head.layers, kept_weights):
             layer.set_weights(weights)
@@ -212,6 +238,7 @@ def adapt(
         "base_weights_sha256": file_sha256(base_weights),
         "kept_epoch": kept_epoch,
         "refit_on_every_clip": refitting,
+        "letter_term": letter_term,
         "held_aside_before": before,
         "held_aside_after": kept_scores,  # the choosing run's kept epoch: the refit has seen these clips
         "history": history,

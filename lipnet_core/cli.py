@@ -56,8 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_argument("--epochs", type=int, help="default 30")
     adapt.add_argument("--learning-rate", type=float, help="Adam's, constant (default 1e-3)")
     adapt.add_argument("--batch-size", type=int, help="default 8")
-    adapt.add_argument("--held-aside", type=int, help="clips kept aside to choose the epoch (default 4)")
+    adapt.add_argument(
+        "--held-aside", type=int, help="clips kept aside in a first run, to measure it (default 4; 0: one run)"
+    )
     adapt.add_argument("--mirrored", action=argparse.BooleanOptionalAction, help="train on mirrored clips too")
+    adapt.add_argument("--letter-weight", type=float, help="× the letter term beside CTC (default 3; 0: CTC alone)")
     adapt.add_argument("--seed", type=int, help="default 0")
     adapt.add_argument("--json", action="store_true", help="print adaptation.json instead of a summary")
 

@@ -20,13 +20,12 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from keras import ops
 
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.grammar import grid_grammar_decode
 from lipnet_core.grid_sentences import LETTER_POSITION
 from lipnet_core.head_features import clip_features, head_of
-from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_loss, padded_labels
+from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_and_letter_loss, ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores, slot_accuracy
 from lipnet_core.model import build_model
 from lipnet_core.normalise import normalise_clip
@@ -66,35 +65,6 @@ def letter_targets(clips) -> np.ndarray:
 def head_targets(clips) -> np.ndarray:
     """(B, 48 + 3) int32: the padded CTC label ids, then :func:`letter_targets`, as one array for Keras's loss."""
     return np.concatenate([padded_labels([clip.sentence for clip in clips]), letter_targets(clips)], axis=1)
-
-
-def letter_loss(letter_rows, class_probabilities):
-    """Per-clip ``−log`` of the letter's mean probability over its frames.
-
-    Args:
-        letter_rows: int (B, 3) from :func:`letter_targets`.
-        class_probabilities: float (B, T, 41) softmax output.
-    """
-    letter_rows = ops.cast(letter_rows, "int32")
-    class_probabilities = ops.cast(class_probabilities, "float32")
-    frames = ops.arange(ops.shape(class_probabilities)[1])[None, :]
-    inside = ops.cast((frames >= letter_rows[:, 0:1]) & (frames < letter_rows[:, 1:2]), "float32")
-    letter_column = letter_rows[:, 2:3, None] * ops.ones_like(class_probabilities[:, :, :1], dtype="int32")
-    letter_probability = ops.take_along_axis(class_probabilities, letter_column, axis=2)[:, :, 0]
-    mean_probability = ops.sum(letter_probability * inside, axis=1) / ops.maximum(ops.sum(inside, axis=1), 1.0)
-    return -ops.log(ops.maximum(mean_probability, 1e-6))
-
-
-def ctc_and_letter_loss(letter_weight: float):
-    """The Keras loss over :func:`head_targets`: CTC plus ``letter_weight`` × :func:`letter_loss`."""
-
-    def loss(targets, class_probabilities):
-        targets = ops.cast(targets, "int32")
-        return ctc_loss(targets[:, :MAX_LABEL_LENGTH], class_probabilities) + letter_weight * letter_loss(
-            targets[:, MAX_LABEL_LENGTH:], class_probabilities
-        )
-
-    return loss
 
 
 def clip_view(clips, mirrored: bool):

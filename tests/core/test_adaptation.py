@@ -58,6 +58,7 @@ def test_adapting_trains_only_the_head_lowers_the_loss_and_writes_loadable_weigh
     assert heard[-1] == 1.0 and heard == sorted(heard)
     assert report["speaker"] == "test" and len(report["clips_held_aside"]) == 1
     assert report["refit_on_every_clip"] and sorted(report["clips_trained_on"]) == sorted(clip.name for clip in clips)
+    assert report["letter_term"] and report["recipe"]["letter_weight"] == 3.0
     assert 1 <= report["kept_epoch"] <= 4 and report["held_aside_after"]["grid"]["clips"] == 1
     assert json.loads((tmp_path / ADAPTATION_REPORT).read_text()) == report
     adapted, start = LipReader(tmp_path / ADAPTED_WEIGHTS), LipReader(start_weights)
@@ -71,6 +72,13 @@ def test_without_a_refit_the_clips_aside_stay_unseen(start_weights, tmp_path):
     report = adapt(clips, tmp_path, AdaptationRecipe(epochs=2, held_aside=1, refit=False), start_weights)
     assert not report["refit_on_every_clip"] and len(report["clips_trained_on"]) == 4
     assert report["clips_held_aside"] == [clip.name for clip in clips if clip.name not in report["clips_trained_on"]]
+
+
+def test_sentences_that_are_not_grid_sentences_train_with_ctc_alone(start_weights, tmp_path):
+    clips = [AdaptationClip(clip.name, "hello there" if i == 0 else clip.sentence, clip.mouth_frames)
+             for i, clip in enumerate(tiny_clips(4))]
+    report = adapt(clips, tmp_path, AdaptationRecipe(epochs=1, held_aside=0), start_weights)
+    assert not report["letter_term"] and (tmp_path / ADAPTED_WEIGHTS).is_file()
 
 
 def test_adapting_needs_a_few_clips(start_weights, tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lipnet_core.head_features import HEAD_LAYERS
-from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_loss, padded_labels
+from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_and_letter_loss, ctc_loss, letter_loss, padded_labels
 from lipnet_core.model import build_model
 from lipnet_core.vocabulary import text_to_ids
 from lipnet_core.weights import load_weights
@@ -14,9 +14,7 @@ from lipnet_training.cli import main
 from lipnet_training.head import (
     HEAD_WEIGHTS,
     HeadRecipe,
-    ctc_and_letter_loss,
     head_targets,
-    letter_loss,
     letter_targets,
     retrain_head,
 )
