@@ -208,6 +208,16 @@ def published_network_and_clips(cache: Cache, data_dir: str, speaker: str) -> tu
     return network, items, frames, sentences, crop_seconds
 
 
+def fold_probe_parser(description: str, default_seeds: list[int]) -> argparse.ArgumentParser:
+    """The options every probe of a speaker's folds takes: --data-dir, --speaker, --seeds, --cache."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--speaker", default="s4")
+    parser.add_argument("--seeds", type=int, nargs="+", default=default_seeds)
+    parser.add_argument("--cache", default="/tmp/fa")
+    return parser
+
+
 def rows_of(seeds: list[int], configs: list[str], run) -> list[dict]:
     """``run(name, seed)`` for every seed and configuration, each row printed as it comes."""
     rows = []
@@ -364,12 +374,8 @@ def table_of(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--speaker", default="s4")
+    parser = fold_probe_parser(__doc__.splitlines()[0], [0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--cache", default="/tmp/fa")
     parser.add_argument("--no-fold-check", action="store_true")
     arguments = parser.parse_args()
     cache = Cache(Path(arguments.cache))

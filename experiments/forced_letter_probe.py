@@ -27,7 +27,6 @@ Crops and features are cached under ``--cache`` (shared with the other probes); 
 ``--cache``/forced_letter_seeds_<seeds>.json. ``--without-l2`` trains A and L only.
 """
 
-import argparse
 import json
 import sys
 import time
@@ -41,6 +40,7 @@ from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
     Cache,
     HeadTrainer,
+    fold_probe_parser,
     pooled_scores,
     published_network_and_clips,
     readings_of,
@@ -118,11 +118,7 @@ def letter_accuracy(truths: list[str], grid: list[str]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--speaker", default="s4")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--cache", default="/tmp/fa")
+    parser = fold_probe_parser(__doc__.splitlines()[0], [0, 1, 2])
     parser.add_argument("--letter-weight", type=float, default=LETTER_WEIGHT)
     parser.add_argument("--without-l2", action="store_true", help="train A and L only (L2 needs a second training)")
     arguments = parser.parse_args()

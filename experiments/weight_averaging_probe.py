@@ -23,7 +23,6 @@ aside, no refit). Crops and features are computed once into ``--cache``, shared 
 Writes ``--cache``/weight_averaging.json.
 """
 
-import argparse
 import json
 import sys
 import time
@@ -38,6 +37,7 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     EPOCHS,
     Cache,
     HeadTrainer,
+    fold_probe_parser,
     pooled_scores,
     published_network_and_clips,
     readings_of,
@@ -91,11 +91,7 @@ def probabilities_with(trainer: HeadTrainer, weights: list[np.ndarray], features
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--speaker", default="s4")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--cache", default="/tmp/fa")
+    parser = fold_probe_parser(__doc__.splitlines()[0], [0, 1, 2])
     arguments = parser.parse_args()
     cache = Cache(Path(arguments.cache))
     configure_devices()
