@@ -50,9 +50,10 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
 
 from lipnet_core.alignments import load_alignment  # noqa: E402
 from lipnet_core.dataset import list_clips  # noqa: E402
-from lipnet_core.forced_alignment import forced_path, word_frames  # noqa: E402
+from lipnet_core.forced_alignment import forced_letter_row, forced_path, word_frames  # noqa: E402
 from lipnet_core.grid_sentences import LETTER_POSITION  # noqa: E402
 from lipnet_core.losses import ctc_and_letter_loss, padded_labels  # noqa: E402
+from lipnet_core.metrics import slot_accuracy  # noqa: E402
 from lipnet_core.vocabulary import text_to_ids  # noqa: E402
 from lipnet_core.weights import configure_devices  # noqa: E402
 from lipnet_training.batches import word_segments  # noqa: E402
@@ -67,10 +68,9 @@ def forced_word_frames(class_probabilities: np.ndarray, sentence: str) -> list[t
     return word_frames(forced_path(class_probabilities, text_to_ids(sentence)), sentence)
 
 
-def letter_rows(spans_per_clip: list[list[tuple[int, int]]], sentences: list[str]) -> np.ndarray:
-    """(N, 3) int32 rows of the letter term: the letter's first frame, end frame and character id."""
-    return np.array([(*spans[LETTER_POSITION], text_to_ids(sentence.split()[LETTER_POSITION])[0])
-                     for spans, sentence in zip(spans_per_clip, sentences)], dtype=np.int32)
+def letter_rows(class_probabilities: np.ndarray, sentences: list[str]) -> np.ndarray:
+    """(N, 3) int32 rows of the letter term for (N, T, 41) probabilities, as adaptation makes them."""
+    return np.array([forced_letter_row(p, s) for p, s in zip(class_probabilities, sentences)], dtype=np.int32)
 
 
 def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -113,10 +113,6 @@ def timing_check(cache: Cache, data_dir: str, trainer: HeadTrainer, network) -> 
     }
 
 
-def letter_accuracy(truths: list[str], grid: list[str]) -> float:
-    return float(np.mean([t.split()[LETTER_POSITION] == g.split()[LETTER_POSITION] for t, g in zip(truths, grid)]))
-
-
 def main() -> None:
     parser = fold_probe_parser(__doc__.splitlines()[0], [0, 1, 2])
     parser.add_argument("--letter-weight", type=float, default=LETTER_WEIGHT)
@@ -136,8 +132,7 @@ def main() -> None:
     labels = padded_labels(sentences)
     ctc_trainer.reset(0)
     published_probabilities = ctc_trainer.probabilities(features[0])
-    published_rows = letter_rows([forced_word_frames(p, s) for p, s in zip(published_probabilities, sentences)],
-                                 sentences)
+    published_rows = letter_rows(published_probabilities, sentences)
     print(f"published network's forced letter frames on {arguments.speaker}: lengths "
           f"{np.percentile(published_rows[:, 1] - published_rows[:, 0], [0, 50, 100]).tolist()}", flush=True)
 
@@ -162,8 +157,7 @@ def main() -> None:
             settings = [("L", published_rows[adaptation])]
             if not arguments.without_l2:
                 own = ctc_trainer.probabilities(features[0, adaptation])
-                own_rows = letter_rows([forced_word_frames(p, s) for p, s in zip(own, adaptation_sentences)],
-                                       adaptation_sentences)
+                own_rows = letter_rows(own, adaptation_sentences)
                 agree = np.mean([overlap(a[:2], b[:2]) for a, b in zip(own_rows, published_rows[adaptation])])
                 line += f" (its letter frames overlap the published network's by {agree:.2f})"
                 settings.append(("L2", own_rows))
@@ -175,8 +169,8 @@ def main() -> None:
                 line += f", {name} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 
-    rows = [{"setting": name, **pooled_scores(truths, greedy, grid), "letter_right": letter_accuracy(truths, grid)}
-            for name, (greedy, grid) in readings.items()]
+    rows = [{"setting": name, **pooled_scores(truths, greedy, grid),
+             "letter_right": slot_accuracy(truths, grid)[LETTER_POSITION]} for name, (greedy, grid) in readings.items()]
     for row in rows:
         print(f"{row['setting']:<12}grid WER {row['grid_wer']:6.1%}   greedy WER {row['greedy_wer']:6.1%}   "
               f"letter right {row['letter_right']:6.1%}")

@@ -25,7 +25,6 @@ from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.errors import LipNetError
 from lipnet_core.forced_alignment import forced_letter_row
 from lipnet_core.grammar import grid_grammar_decode
-from lipnet_core.grid_sentences import is_grid_sentence
 from lipnet_core.head_features import clip_features, head_of
 from lipnet_core.losses import ctc_and_letter_loss, ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores
@@ -105,11 +104,10 @@ def reading_scores(class_probabilities: np.ndarray, sentences: list[str]) -> dic
     return {"greedy": corpus_scores(sentences, greedy), "grid": corpus_scores(sentences, grid)}
 
 
-def published_letter_rows(head: keras.Model, features: np.ndarray, clips: list, compiled_steps: dict) -> np.ndarray | None:
+def published_letter_rows(head: keras.Model, features: np.ndarray, clips: list, compiled_steps: dict
+                          ) -> np.ndarray | None:
     """(N, 3) int32 rows of the letter term, where the head as given (the published one) would emit each clip's
     letter; None when a sentence is not a GRID sentence or is too long for the frames (then CTC alone)."""
-    if not all(is_grid_sentence(clip.sentence) for clip in clips):
-        return None
     use_compiled_step_for(head, "predict", features.shape, compiled_steps)
     published = np.asarray(head.predict_on_batch(features.astype(np.float32)), dtype=np.float32)
     try:
