@@ -4,6 +4,8 @@ k-fold over one speaker's clips (GRID speaker 4 has 30, without alignments): eac
 adapted on the other folds' clips (or on the first N of them, for the learning curve), with the product's own
 `lipnet_core.adaptation.adapt` and recipe. Every held-out reading of every fold is pooled into one WER. The crops are
 made once (the face detector on every clip); each adaptation's seconds are its own (features, training, choosing).
+Each held-out clip is read as the adapted weights file says (with its mirror image, averaged) and, for comparison,
+once without the mirror image (``read_once``).
 
     python experiments/adaptation_study.py --data-dir ../shared/grid --speaker s4 --sizes 5 10 20 24 \\
         --out models/adaptation_study.json
@@ -75,13 +77,18 @@ def main() -> None:
     rows = []
     for size in arguments.sizes:
         held_truths, greedy, grid, seconds, epochs = [], [], [], [], []
+        single_greedy, single_grid = [], []  # the same networks reading each clip once, without its mirror image
         for fold, test_indices in enumerate(folds_of(len(clips), arguments.folds)):
             rest = [index for index in range(len(clips)) if index not in test_indices]
             chosen = sorted(np.random.default_rng([fold, size]).choice(rest, min(size, len(rest)), replace=False))
             with tempfile.TemporaryDirectory(prefix="lipnet-study-") as out_dir:
                 report = adapt([clips[index] for index in chosen], out_dir, recipe, DEFAULT_WEIGHTS)
-                fold_greedy, fold_grid = readings(LipReader(f"{out_dir}/{ADAPTED_WEIGHTS}"),
-                                                  [clips[index] for index in test_indices])
+                reader = LipReader(f"{out_dir}/{ADAPTED_WEIGHTS}")
+                fold_greedy, fold_grid = readings(reader, [clips[index] for index in test_indices])
+                reader.read_mirrored = False
+                fold_single = readings(reader, [clips[index] for index in test_indices])
+            single_greedy += fold_single[0]
+            single_grid += fold_single[1]
             held_truths += [truths[index] for index in test_indices]
             greedy += fold_greedy
             grid += fold_grid
@@ -91,10 +98,11 @@ def main() -> None:
                   flush=True)
         row = {"clips": size, "held_out_readings": len(held_truths), **scores(held_truths, greedy, grid),
                "adapt_seconds_mean": float(np.mean(seconds)), "adapt_seconds_max": float(np.max(seconds)),
-               "kept_epochs": epochs}
+               "kept_epochs": epochs, "read_once": scores(held_truths, single_greedy, single_grid)}
         rows.append(row)
         print(f"{size} clips: grid WER {row['grid_wer']:.1%}, greedy WER {row['greedy_wer']:.1%}, greedy CER "
-              f"{row['greedy_cer']:.1%}, {row['adapt_seconds_mean']:.0f} s per adaptation", flush=True)
+              f"{row['greedy_cer']:.1%}, {row['adapt_seconds_mean']:.0f} s per adaptation (read once, without the "
+              f"mirror image: grid WER {row['read_once']['grid_wer']:.1%})", flush=True)
     best = max(rows, key=lambda row: row["clips"])  # the most clips to adapt on
     result = {
         "what": f"GRID speaker {arguments.speaker.lstrip('s')}, {arguments.folds}-fold: each clip read by a network "

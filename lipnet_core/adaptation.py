@@ -5,7 +5,8 @@ sentences of the new speaker teach it some of it: the convolutional features of 
 are computed once with the published convolutions, so only the recurrent head (two BiLSTMs and the softmax) trains,
 with CTC, and an epoch costs about a second on a CPU. A first run keeps a few clips aside to say how well the adapted
 network reads sentences it did not train on; then the head trains again on every clip. The result is a
-whole-network ``.weights.h5`` that :class:`~lipnet_core.reader.LipReader` loads like the published one.
+whole-network ``.weights.h5`` that :class:`~lipnet_core.reader.LipReader` loads like the published one; the file is
+marked so that the reader reads each clip and its mirror image and averages the two (the head trained on both).
 
 CTC alone hardly teaches the GRID letter (one character of about 26), so the loss adds the letter term that
 ``retrain-head`` uses for speaker 1, on the frames where the published network would emit the letter of the known
@@ -32,7 +33,7 @@ from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.normalise import normalise_clip
 from lipnet_core.paths import DEFAULT_WEIGHTS, display_path, file_sha256, replace_whole
 from lipnet_core.preprocessing import prepare_clip
-from lipnet_core.weights import configure_devices, load_weights
+from lipnet_core.weights import configure_devices, load_weights, mark_read_mirrored
 
 ADAPTED_WEIGHTS = "lipnet.weights.h5"
 ADAPTATION_REPORT = "adaptation.json"
@@ -51,6 +52,7 @@ class AdaptationRecipe:
     batch_size: int = 8
     held_aside: int = 4
     mirrored: bool = True
+    read_mirrored: bool = True  # the adapted network reads each clip and its mirror image (marked in its file)
     feature_dropout: float = 0.0
     letter_weight: float = 3.0  # × the letter term beside CTC; 0, or a sentence that is not GRID's: CTC alone
     choose_epoch: bool = False  # keep the epoch that reads the clips aside best, instead of the last one
@@ -180,10 +182,12 @@ def adapt(
     def aside_scores() -> dict | None:
         if len(aside_rows) == 0:
             return None
-        aside = features[0, aside_rows].astype(np.float32)
-        use_compiled_step_for(head, "predict", aside.shape, compiled_steps)
-        probabilities = np.asarray(head.predict_on_batch(aside), dtype=np.float32)
-        return reading_scores(probabilities, [clips[row].sentence for row in aside_rows])
+        probabilities = []
+        for view in features[: len(features) if recipe.read_mirrored else 1]:  # read as LipReader will read them
+            aside = view[aside_rows].astype(np.float32)
+            use_compiled_step_for(head, "predict", aside.shape, compiled_steps)
+            probabilities.append(np.asarray(head.predict_on_batch(aside), dtype=np.float32))
+        return reading_scores(np.mean(probabilities, axis=0), [clips[row].sentence for row in aside_rows])
 
     def train_epoch(rows: np.ndarray) -> float:
         """One pass over ``rows`` in full batches (the last one topped up with other rows), so every step has one
@@ -225,7 +229,13 @@ def adapt(
         for layer, weights in zip(head.layers, kept_weights):
             layer.set_weights(weights)
     seconds["training"] = time.perf_counter() - training_started
-    replace_whole(out_dir / ADAPTED_WEIGHTS, network.save_weights)
+
+    def write_weights(path: Path) -> None:
+        network.save_weights(path)
+        if recipe.read_mirrored:
+            mark_read_mirrored(path)
+
+    replace_whole(out_dir / ADAPTED_WEIGHTS, write_weights)
     seconds["total"] = time.perf_counter() - started
     report = {
         **(described_as or {}),

@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--held-aside", type=int, help="clips kept aside in a first run, to measure it (default 4; 0: one run)"
     )
     adapt.add_argument("--mirrored", action=argparse.BooleanOptionalAction, help="train on mirrored clips too")
+    adapt.add_argument("--read-mirrored", action=argparse.BooleanOptionalAction,
+                       help="mark the adapted weights so that they read each clip and its mirror image (default yes)")
     adapt.add_argument("--letter-weight", type=float, help="× the letter term beside CTC (default 3; 0: CTC alone)")
     adapt.add_argument("--seed", type=int, help="default 0")
     adapt.add_argument("--json", action="store_true", help="print adaptation.json instead of a summary")

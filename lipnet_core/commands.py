@@ -68,7 +68,8 @@ def evaluate(arguments) -> int:
     if arguments.json:
         print(json.dumps({key: value for key, value in results.items() if key != "per_clip"}))
     else:
-        print(f"{results['clips']} clips ({description}); weights {results['weights']}")
+        print(f"{results['clips']} clips ({description}); weights {results['weights']}"
+              + (", each clip read with its mirror image" if results["read_mirrored"] else ""))
         for name, scores in results["decoders"].items():
             print(
                 f"{name:7s} WER {scores['wer']:.2%}  CER {scores['cer']:.2%}  "

@@ -41,6 +41,7 @@ def evaluate_clips(reader, clips: list[GridClip], decoders=DECODERS, progress=No
         "weights": display_path(weights) if weights else None,
         "weights_sha256": file_sha256(weights) if weights and weights.is_file() else None,
         "trained_weights": reader.trained,
+        "read_mirrored": reader.read_mirrored,
         "crop": crop,
         "speakers": sorted({clip.speaker for clip in clips}),
         "date": datetime.date.today().isoformat(),

@@ -19,7 +19,7 @@ from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.preprocessing import PreparedClip, prepare_frames
 from lipnet_core.uploads import saved_upload
 from lipnet_core.video import read_clip
-from lipnet_core.weights import configure_devices, load_weights
+from lipnet_core.weights import configure_devices, load_weights, reads_mirrored
 
 
 @dataclass
@@ -85,9 +85,12 @@ class LipReader:
         weights: a ``.weights.h5`` file or a TensorFlow checkpoint prefix; default ``models/lipnet.weights.h5``.
         allow_untrained: when no weights file exists, use random weights (``trained`` is then False) instead of
             raising :class:`~lipnet_core.errors.WeightsError`. For tests and for showing the preprocessing.
+        read_mirrored: read each clip and its mirror image and average the two outputs; by default, as the weights
+            file says (adapted networks are marked so, :func:`~lipnet_core.weights.mark_read_mirrored`).
     """
 
-    def __init__(self, weights: str | Path | None = None, allow_untrained: bool = False):
+    def __init__(self, weights: str | Path | None = None, allow_untrained: bool = False,
+                 read_mirrored: bool | None = None):
         configure_devices()
         self.model = build_model(num_frames=None)
         self._compiled_steps = {}
@@ -96,12 +99,16 @@ class LipReader:
             self.weights_path, self.trained = None, False
         else:
             self.weights_path, self.trained = load_weights(self.model, weights_path), True
+        self.read_mirrored = reads_mirrored(self.weights_path) if read_mirrored is None else read_mirrored
 
     def probabilities(self, model_input: np.ndarray) -> np.ndarray:
-        """(T, 46, 140, 1) float32 → (T, 41) float32, through a compiled step traced for this clip length."""
+        """(T, 46, 140, 1) float32 → (T, 41) float32, through a compiled step traced for this clip length; with
+        ``read_mirrored``, the mean of the clip's and its mirror image's outputs (one batch of two)."""
         batch = model_input[np.newaxis]
+        if self.read_mirrored:
+            batch = np.concatenate([batch, batch[:, :, :, ::-1]])
         use_compiled_step_for(self.model, "predict", batch.shape, self._compiled_steps)
-        return np.asarray(self.model.predict_on_batch(batch), dtype=np.float32)[0]
+        return np.asarray(self.model.predict_on_batch(batch), dtype=np.float32).mean(axis=0)
 
     def warm_up(self, num_frames: int = 75) -> None:
         """Run the network once on a still clip, so that the first real reading of that length does not also pay

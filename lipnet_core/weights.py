@@ -9,6 +9,8 @@ import keras
 
 from lipnet_core.errors import WeightsError
 
+READ_MIRRORED_ATTRIBUTE = "lipnet_read_mirrored"  # a .weights.h5 file's root attribute: see mark_read_mirrored
+
 
 def configure_devices() -> None:
     """Use a GPU when TensorFlow sees one, with memory growth on; otherwise run on the CPU without complaint."""
@@ -41,3 +43,27 @@ def load_weights(model: keras.Model, path: str | Path) -> Path:
     from lipnet_core.legacy_checkpoint import load_legacy_checkpoint
 
     return load_legacy_checkpoint(model, path)
+
+
+def mark_read_mirrored(path: str | Path) -> None:
+    """Note in a ``.weights.h5`` file that its network reads each clip and its mirror image and averages the two.
+
+    Adaptation trains the head on both views of every clip, and reading both read new clips of the speaker better
+    (docs/adaptation.md). The note travels with the file (a download, ``--weights``), unlike a file beside it."""
+    import h5py
+
+    with h5py.File(path, "a") as handle:
+        handle.attrs[READ_MIRRORED_ATTRIBUTE] = True
+
+
+def reads_mirrored(path: str | Path | None) -> bool:
+    """Whether :func:`mark_read_mirrored` marked the weights file at ``path`` (False for any other file, or none)."""
+    if path is None or Path(path).suffix != ".h5" or not Path(path).is_file():
+        return False
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            return bool(handle.attrs.get(READ_MIRRORED_ATTRIBUTE, False))
+    except OSError:
+        return False

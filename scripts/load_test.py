@@ -340,8 +340,11 @@ def report(arguments, figures, log_text, repository_checks) -> None:
     for number, later in enumerate(figures.get("later classes", []), start=2):
         done = [r for session in later["sessions"] for r in session.readings if r.error is None and r.seconds]
         failed = sum(bool(session.error or any(r.error for r in session.readings)) for session in later["sessions"])
+        grid_seconds = [r.seconds for r in done if r.kind == "grid"]
+        within = sum(seconds <= GRID_TARGET_SECONDS for seconds in grid_seconds)
         print(f"  class {number} (new clips, same server): {len(later['sessions']) - failed}/{len(later['sessions'])} "
-              f"sessions with their reading; GRID {seconds_summary([r.seconds for r in done if r.kind == 'grid'])}; "
+              f"sessions with their reading; GRID {seconds_summary(grid_seconds)}, within {GRID_TARGET_SECONDS:.0f} s: "
+              f"{within}/{len(grid_seconds)}; "
               f"peak {mib(later['rss peak classroom'])}; {arguments.settle:.0f} s after it closed: "
               + (mib(later["rss after classroom closed"]) if "rss after classroom closed" in later else "-"))
         print_errors(later["sessions"])

@@ -62,6 +62,7 @@ def test_adapting_trains_only_the_head_lowers_the_loss_and_writes_loadable_weigh
     assert 1 <= report["kept_epoch"] <= 4 and report["held_aside_after"]["grid"]["clips"] == 1
     assert json.loads((tmp_path / ADAPTATION_REPORT).read_text()) == report
     adapted, start = LipReader(tmp_path / ADAPTED_WEIGHTS), LipReader(start_weights)
+    assert adapted.read_mirrored and not start.read_mirrored  # the file says how to read it
     for layer, start_layer in zip(adapted.model.layers, start.model.layers):
         same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), start_layer.get_weights()))
         assert same == (layer.name not in HEAD_LAYERS or not layer.get_weights()), layer.name
@@ -106,6 +107,11 @@ def test_the_adapt_command_on_grid_clips_of_another_speaker(grid_dir, start_weig
     assert report["speaker"] == "s4" and report["crop"] == "detected"
     assert sorted(report["clips_trained_on"]) == ["bbaf2a", "bbwgza", "bgim8s"]
     assert (out / ADAPTED_WEIGHTS).is_file()
+    # the check: evaluate reads with the adapted weights as their file says (each clip and its mirror image)
+    assert main(["evaluate", "--data-dir", str(grid_dir), "--speaker", "s4", "--clips", str(listed), "--weights",
+                 str(out / ADAPTED_WEIGHTS), "--crop", "detected", "--json"]) == 0
+    evaluation = json.loads(capsys.readouterr().out)
+    assert evaluation["clips"] == 3 and evaluation["read_mirrored"] is True
 
 
 def test_the_adapt_command_refuses_what_it_cannot_use(tmp_path, capsys):

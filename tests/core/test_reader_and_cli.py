@@ -127,3 +127,21 @@ def test_cli_process_prints_only_the_error(random_weights, tmp_path, repo_root):
     assert completed.stderr.strip().splitlines() == [
         "error: This file is not a video OpenCV can decode (mp4, mov, avi, mpg, webm are accepted)."
     ]
+
+
+def test_weights_marked_to_read_mirrored_read_the_mean_of_the_clip_and_its_mirror_image(random_weights, tmp_path):
+    import shutil
+
+    from lipnet_core.weights import mark_read_mirrored, reads_mirrored
+
+    marked = tmp_path / "adapted.weights.h5"
+    shutil.copy(random_weights, marked)
+    mark_read_mirrored(marked)
+    assert reads_mirrored(marked) and not reads_mirrored(random_weights)
+    assert not reads_mirrored(tmp_path / "missing.weights.h5") and not reads_mirrored(None)
+    single, mirrored = LipReader(random_weights), LipReader(marked)
+    assert mirrored.read_mirrored and not single.read_mirrored
+    model_input = np.random.default_rng(0).normal(size=(20, 46, 140, 1)).astype(np.float32)
+    expected = (single.probabilities(model_input) + single.probabilities(model_input[:, :, ::-1])) / 2
+    np.testing.assert_allclose(mirrored.probabilities(model_input), expected, atol=1e-6)
+    assert not np.allclose(single.probabilities(model_input), expected, atol=1e-6)  # the mirror image reads otherwise
