@@ -140,6 +140,16 @@ def readings_of(class_probabilities: np.ndarray) -> tuple[list[str], list[str]]:
     return greedy, [grid_grammar_decode(probabilities).text for probabilities in class_probabilities]
 
 
+class PooledReadings(dict):
+    """Setting name → (greedy readings, GRID-grammar readings), pooled over folds in fold order."""
+
+    def note(self, name: str, probabilities: np.ndarray) -> None:
+        greedy, grid = readings_of(probabilities)
+        pooled = self.setdefault(name, ([], []))
+        pooled[0].extend(greedy)
+        pooled[1].extend(grid)
+
+
 def pooled_scores(truths: list[str], greedy: list[str], grid: list[str]) -> dict:
     return {**scores(truths, greedy, grid), "readings": len(truths)}
 

@@ -40,10 +40,10 @@ from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
     Cache,
     HeadTrainer,
+    PooledReadings,
     fold_probe_parser,
     pooled_scores,
     published_network_and_clips,
-    readings_of,
     speaker_clips,
     speaker_features,
 )
@@ -136,13 +136,8 @@ def main() -> None:
     print(f"published network's forced letter frames on {arguments.speaker}: lengths "
           f"{np.percentile(published_rows[:, 1] - published_rows[:, 0], [0, 50, 100]).tolist()}", flush=True)
 
-    readings, truths = {}, []
-
-    def note(name: str, probabilities: np.ndarray) -> None:
-        greedy, grid = readings_of(probabilities)
-        pooled = readings.setdefault(name, ([], []))
-        pooled[0].extend(greedy)
-        pooled[1].extend(grid)
+    readings, truths = PooledReadings(), []
+    note = readings.note
 
     for fold, held_out in enumerate(folds_of(len(items), 5)):
         adaptation = [index for index in range(features.shape[1]) if index not in held_out]

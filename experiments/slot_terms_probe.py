@@ -35,38 +35,38 @@ from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
     Cache,
     HeadTrainer,
+    PooledReadings,
     fold_probe_parser,
     pooled_scores,
     published_network_and_clips,
-    readings_of,
     speaker_features,
 )
+from forced_letter_probe import LETTER_WEIGHT, letter_rows  # noqa: E402  (the letter rows as adaptation makes them)
 
 from lipnet_core.forced_alignment import forced_path, word_frames  # noqa: E402
-from lipnet_core.grid_sentences import GRID_SLOT_NAMES, LETTER_POSITION  # noqa: E402
-from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_loss, letter_loss, log_probabilities, padded_labels  # noqa: E402
+from lipnet_core.grid_sentences import GRID_SLOT_NAMES  # noqa: E402
+from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_and_letter_loss, log_probabilities, padded_labels  # noqa: E402
 from lipnet_core.metrics import slot_accuracy  # noqa: E402
 from lipnet_core.vocabulary import BLANK_INDEX, text_to_ids  # noqa: E402
 from lipnet_core.weights import configure_devices  # noqa: E402
 
-LETTER_WEIGHT = 3.0
 WORD_LENGTH = 6  # characters, padded; the longest GRID preposition or digit has 5
 SPEAKER1_FRAMES = "s1_train60_mouth_frames"  # feature_alignment_probe.py caches these crops (60 training clips)
 
 
 def target_rows(probabilities: np.ndarray, sentences: list[str], word_positions: list[int]) -> np.ndarray:
-    """(N, 3 + len(word_positions) × (2 + WORD_LENGTH)) int32: the letter row of the letter term, then each word's
-    (first frame, end frame, its character ids padded with 0), frames from the forced path of the published
-    network."""
-    rows = []
+    """(N, 3 + len(word_positions) × (2 + WORD_LENGTH)) int32: the letter row of the letter term (as adaptation
+    makes it), then each word's (first frame, end frame, its character ids padded with 0), frames from the forced path
+    of the published network."""
+    word_rows = []
     for clip_probabilities, sentence in zip(probabilities, sentences):
         frames, words = word_frames(forced_path(clip_probabilities, text_to_ids(sentence)), sentence), sentence.split()
-        row = [*frames[LETTER_POSITION], text_to_ids(words[LETTER_POSITION])[0]]
+        row = []
         for position in word_positions:
             ids = text_to_ids(words[position])
             row += [*frames[position], *ids, *[0] * (WORD_LENGTH - len(ids))]
-        rows.append(row)
-    return np.array(rows, np.int32)
+        word_rows.append(row)
+    return np.concatenate([letter_rows(probabilities, sentences), np.array(word_rows, np.int32)], axis=1)
 
 
 def word_ctc(word_rows, class_probabilities):
@@ -81,12 +81,13 @@ def word_ctc(word_rows, class_probabilities):
 
 
 def letter_and_word_loss(word_weight: float, word_count: int):
-    """CTC + 3 × the letter term + ``word_weight`` × each word's :func:`word_ctc`, over targets (B, 48 + rows)."""
+    """The product's loss (CTC + 3 × the letter term) + ``word_weight`` × each word's :func:`word_ctc`, over targets
+    (B, 48 + rows of :func:`target_rows`)."""
+    product_loss = ctc_and_letter_loss(LETTER_WEIGHT)
 
     def loss(targets, class_probabilities):
         targets, class_probabilities = ops.cast(targets, "int32"), ops.cast(class_probabilities, "float32")
-        total = ctc_loss(targets[:, :MAX_LABEL_LENGTH], class_probabilities) + LETTER_WEIGHT * letter_loss(
-            targets[:, MAX_LABEL_LENGTH : MAX_LABEL_LENGTH + 3], class_probabilities)
+        total = product_loss(targets[:, : MAX_LABEL_LENGTH + 3], class_probabilities)
         for word in range(word_count if word_weight else 0):
             first = MAX_LABEL_LENGTH + 3 + word * (2 + WORD_LENGTH)
             total = total + word_weight * word_ctc(targets[:, first : first + 2 + WORD_LENGTH], class_probabilities)
@@ -128,13 +129,8 @@ def main() -> None:
     if not arguments.pixel_map:
         settings["LS"] = letter_and_word_loss(arguments.word_weight, len(positions))
     trainers = {name: HeadTrainer(network, features.shape[-1], loss=loss) for name, loss in settings.items()}
-    readings, truths, started = {}, [], time.perf_counter()
-
-    def note(name: str, probabilities: np.ndarray) -> None:
-        greedy, grid = readings_of(probabilities)
-        pooled = readings.setdefault(name, ([], []))
-        pooled[0].extend(greedy)
-        pooled[1].extend(grid)
+    readings, truths, started = PooledReadings(), [], time.perf_counter()
+    note = readings.note
 
     for fold, held_out in enumerate(folds_of(len(items), 5)):
         adaptation = [index for index in range(features.shape[1]) if index not in held_out]

@@ -37,10 +37,10 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     EPOCHS,
     Cache,
     HeadTrainer,
+    PooledReadings,
     fold_probe_parser,
     pooled_scores,
     published_network_and_clips,
-    readings_of,
     speaker_features,
 )
 
@@ -101,14 +101,9 @@ def main() -> None:
     trainer = HeadTrainer(network, features.shape[-1])
     folds = folds_of(len(items), 5)
 
-    readings = {}  # setting name -> (greedy list, grid list), pooled over folds in fold order
+    readings = PooledReadings()
     truths, started = [], time.perf_counter()
-
-    def note(name: str, probabilities: np.ndarray) -> None:
-        greedy, grid = readings_of(probabilities)
-        pooled = readings.setdefault(name, ([], []))
-        pooled[0].extend(greedy)
-        pooled[1].extend(grid)
+    note = readings.note
 
     for fold, held_out in enumerate(folds):
         adaptation = [index for index in range(features.shape[1]) if index not in held_out]
