@@ -9,8 +9,8 @@ whole-network ``.weights.h5`` that :class:`~lipnet_core.reader.LipReader` loads 
 marked so that the reader reads each clip and its mirror image and averages the two (the head trained on both).
 
 CTC alone hardly teaches the GRID letter (one character of about 26), so the loss adds the letter term that
-``retrain-head`` uses for speaker 1, on the frames where the published network would emit the letter of the known
-sentence (:mod:`lipnet_core.forced_alignment`): the new speaker has no word timings.
+``retrain-head`` uses for speaker 1, on the frames where speaker 1 says the letter (:mod:`lipnet_core.letter_timing`):
+the new speaker has no word timings.
 """
 
 import json
@@ -24,9 +24,9 @@ import numpy as np
 
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.errors import LipNetError
-from lipnet_core.forced_alignment import forced_letter_row
 from lipnet_core.grammar import grid_grammar_decode
 from lipnet_core.head_features import clip_features, head_of
+from lipnet_core.letter_timing import letter_row
 from lipnet_core.losses import ctc_and_letter_loss, ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.model import build_model, use_compiled_step_for
@@ -106,15 +106,11 @@ def reading_scores(class_probabilities: np.ndarray, sentences: list[str]) -> dic
     return {"greedy": corpus_scores(sentences, greedy), "grid": corpus_scores(sentences, grid)}
 
 
-def published_letter_rows(head: keras.Model, features: np.ndarray, clips: list, compiled_steps: dict
-                          ) -> np.ndarray | None:
-    """(N, 3) int32 rows of the letter term, where the head as given (the published one) would emit each clip's
-    letter; None when a sentence is not a GRID sentence or is too long for the frames (then CTC alone)."""
-    use_compiled_step_for(head, "predict", features.shape, compiled_steps)
-    published = np.asarray(head.predict_on_batch(features.astype(np.float32)), dtype=np.float32)
+def letter_rows(clips: list) -> np.ndarray | None:
+    """(N, 3) int32 rows of the letter term, each clip's letter where speaker 1 says it
+    (:func:`lipnet_core.letter_timing.letter_row`); None when a sentence is not a GRID sentence (then CTC alone)."""
     try:
-        return np.array([forced_letter_row(probabilities, clip.sentence)
-                         for probabilities, clip in zip(published, clips)], dtype=np.int32)
+        return np.array([letter_row(clip.sentence, len(clip.mouth_frames)) for clip in clips], dtype=np.int32)
     except ValueError:
         return None
 
@@ -164,10 +160,10 @@ def adapt(
     head = head_of(network, features.shape[-1], recipe.feature_dropout)
     base_head = [layer.get_weights() for layer in head.layers]
     compiled_steps = {}
-    letter_rows = published_letter_rows(head, features[0], clips, compiled_steps) if recipe.letter_weight > 0 else None
-    letter_term = letter_rows is not None
+    letter_targets = letter_rows(clips) if recipe.letter_weight > 0 else None
+    letter_term = letter_targets is not None
     if letter_term:
-        labels = np.concatenate([labels, letter_rows], axis=1)
+        labels = np.concatenate([labels, letter_targets], axis=1)
     loss = ctc_and_letter_loss(recipe.letter_weight) if letter_term else ctc_loss
     rng = np.random.default_rng(recipe.seed)
     refitting = recipe.refit and len(aside_rows) > 0

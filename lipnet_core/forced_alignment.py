@@ -1,10 +1,12 @@
 """CTC forced alignment: where a network puts each character of a sentence it is told, frame by frame.
 
-Adaptation uses it to find a new speaker's letter without word timings (GRID gives none for most speakers): the
-letter term (:func:`lipnet_core.losses.letter_loss`) needs the letter's frames. The frames are the ones where the
-*published* network would emit the letter of the known sentence: on speakers 26 and 31 they rarely coincide with
-the corpus's timing of the letter (CTC emits a character in a frame or two, wherever the BiLSTMs choose), yet the
-term there taught the adapted head the letter (docs/adaptation.md, ``experiments/forced_letter_probe.py``).
+Adaptation first used it to find a new speaker's letter without word timings, for the letter term
+(:func:`lipnet_core.losses.letter_loss`): the frames where the *published* network would emit the letter of the known
+sentence. On speakers 26 and 31 those frames rarely coincide with the corpus's timing of the letter (CTC emits a
+character in a frame or two, wherever the BiLSTMs choose), and speaker 1's median timing of the letter
+(:mod:`lipnet_core.letter_timing`) overlaps it far better and adapted speaker 4 better, so adaptation now uses that.
+The probes in ``experiments/`` (``forced_letter_probe.py``, ``slot_terms_probe.py``, ``letter_timing_probe.py``)
+still align with it.
 """
 
 import numpy as np
