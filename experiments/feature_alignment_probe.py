@@ -53,8 +53,10 @@ from lipnet_core.adaptation import load_adaptation_clips  # noqa: E402
 from lipnet_core.dataset import list_clips  # noqa: E402
 from lipnet_core.decoding import ctc_decode_batch  # noqa: E402
 from lipnet_core.grammar import grid_grammar_decode  # noqa: E402
+from lipnet_core.grid_sentences import GRID_SLOT_NAMES  # noqa: E402
 from lipnet_core.head_features import FEATURE_LAYER, clip_features, head_of  # noqa: E402
 from lipnet_core.losses import ctc_loss, padded_labels  # noqa: E402
+from lipnet_core.metrics import slot_accuracy  # noqa: E402
 from lipnet_core.model import build_model, use_compiled_step_for  # noqa: E402
 from lipnet_core.normalise import normalise_clip  # noqa: E402
 from lipnet_core.paths import DEFAULT_WEIGHTS  # noqa: E402
@@ -148,6 +150,20 @@ class PooledReadings(dict):
         pooled = self.setdefault(name, ([], []))
         pooled[0].extend(greedy)
         pooled[1].extend(grid)
+
+    def note_once_and_mirrored(self, setting: str, seed: int, as_is: np.ndarray, mirrored: np.ndarray) -> None:
+        """A setting's readings of each clip once, and with its mirror image (the two outputs averaged)."""
+        self.note(f"{setting} seed {seed}", as_is)
+        self.note(f"{setting}+mirror seed {seed}", (as_is + mirrored) / 2)
+
+    def print_rows(self, truths: list[str]) -> None:
+        """One line per setting: pooled GRID-grammar and greedy WER, and the share of each GRID word read right."""
+        for name, (greedy, grid) in self.items():
+            scores = pooled_scores(truths, greedy, grid)
+            shares = zip(GRID_SLOT_NAMES, slot_accuracy(truths, grid))
+            right = ", ".join(f"{slot} {share:.0%}" for slot, share in shares)
+            print(f"{name:<18}grid WER {scores['grid_wer']:6.1%}   greedy WER {scores['greedy_wer']:6.1%}   "
+                  f"right: {right}")
 
 
 def pooled_scores(truths: list[str], greedy: list[str], grid: list[str]) -> dict:

@@ -34,7 +34,6 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     HeadTrainer,
     PooledReadings,
     fold_probe_parser,
-    pooled_scores,
     published_network_and_clips,
     speaker_clips,
     speaker_features,
@@ -45,7 +44,6 @@ from lipnet_core.alignments import load_alignment  # noqa: E402
 from lipnet_core.dataset import list_clips  # noqa: E402
 from lipnet_core.grid_sentences import GRID_SLOT_NAMES, LETTER_POSITION  # noqa: E402
 from lipnet_core.losses import ctc_and_letter_loss, padded_labels  # noqa: E402
-from lipnet_core.metrics import slot_accuracy  # noqa: E402
 from lipnet_core.vocabulary import text_to_ids  # noqa: E402
 from lipnet_core.weights import configure_devices  # noqa: E402
 
@@ -131,15 +129,11 @@ def main() -> None:
                 trainer.reset(seed)
                 losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
                 as_is, mirrored = (trainer.probabilities(view[held_out]) for view in features)
-                readings.note(f"{name} seed {seed}", as_is)
-                readings.note(f"{name}+mirror seed {seed}", (as_is + mirrored) / 2)
+                readings.note_once_and_mirrored(name, seed, as_is, mirrored)
                 line += f", {name} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 
-    for name, (greedy, grid) in readings.items():
-        scores = pooled_scores(truths, greedy, grid)
-        right = ", ".join(f"{slot} {share:.0%}" for slot, share in zip(GRID_SLOT_NAMES, slot_accuracy(truths, grid)))
-        print(f"{name:<18}grid WER {scores['grid_wer']:6.1%}   greedy WER {scores['greedy_wer']:6.1%}   right: {right}")
+    readings.print_rows(truths)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     HeadTrainer,
     PooledReadings,
     fold_probe_parser,
-    pooled_scores,
     published_network_and_clips,
     speaker_features,
 )
@@ -46,7 +45,6 @@ from forced_letter_probe import LETTER_WEIGHT, letter_rows  # noqa: E402  (the l
 from lipnet_core.forced_alignment import forced_path, word_frames  # noqa: E402
 from lipnet_core.grid_sentences import GRID_SLOT_NAMES  # noqa: E402
 from lipnet_core.losses import MAX_LABEL_LENGTH, ctc_and_letter_loss, log_probabilities, padded_labels  # noqa: E402
-from lipnet_core.metrics import slot_accuracy  # noqa: E402
 from lipnet_core.vocabulary import BLANK_INDEX, text_to_ids  # noqa: E402
 from lipnet_core.weights import configure_devices  # noqa: E402
 
@@ -130,7 +128,6 @@ def main() -> None:
         settings["LS"] = letter_and_word_loss(arguments.word_weight, len(positions))
     trainers = {name: HeadTrainer(network, features.shape[-1], loss=loss) for name, loss in settings.items()}
     readings, truths, started = PooledReadings(), [], time.perf_counter()
-    note = readings.note
 
     for fold, held_out in enumerate(folds_of(len(items), 5)):
         adaptation = [index for index in range(features.shape[1]) if index not in held_out]
@@ -142,15 +139,11 @@ def main() -> None:
                 trainer.reset(seed)
                 losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
                 as_is, mirrored = (trainer.probabilities(view[held_out]) for view in features)
-                note(f"{name} seed {seed}", as_is)
-                note(f"{name}+mirror seed {seed}", (as_is + mirrored) / 2)
+                readings.note_once_and_mirrored(name, seed, as_is, mirrored)
                 line += f", {name} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 
-    for name, (greedy, grid) in readings.items():
-        scores = pooled_scores(truths, greedy, grid)
-        right = ", ".join(f"{slot} {share:.0%}" for slot, share in zip(GRID_SLOT_NAMES, slot_accuracy(truths, grid)))
-        print(f"{name:<18}grid WER {scores['grid_wer']:6.1%}   greedy WER {scores['greedy_wer']:6.1%}   right: {right}")
+    readings.print_rows(truths)
 
 
 if __name__ == "__main__":

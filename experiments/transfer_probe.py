@@ -41,16 +41,13 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     alignment_affine,
     fold_probe_parser,
     frame_statistics,
-    pooled_scores,
     published_network_and_clips,
     speaker_features,
 )
 from forced_letter_probe import LETTER_WEIGHT, letter_rows  # noqa: E402  (the letter rows as adaptation makes them)
 
-from lipnet_core.grid_sentences import GRID_SLOT_NAMES  # noqa: E402
 from lipnet_core.head_features import HEAD_LAYERS  # noqa: E402
 from lipnet_core.losses import ctc_and_letter_loss, padded_labels  # noqa: E402
-from lipnet_core.metrics import slot_accuracy  # noqa: E402
 from lipnet_core.weights import configure_devices  # noqa: E402
 
 SPEAKER1_FEATURES = "s1_train60_features"  # feature_alignment_probe.py caches these (60 training clips)
@@ -147,15 +144,11 @@ def main() -> None:
                 losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
                 as_is, mirrored = (trainer.probabilities(view[held_out]) for view in features)
                 trainer.release()
-                readings.note(f"{name} seed {seed}", as_is)
-                readings.note(f"{name}+mirror seed {seed}", (as_is + mirrored) / 2)
+                readings.note_once_and_mirrored(name, seed, as_is, mirrored)
                 line += f", {name} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 
-    for name, (greedy, grid) in readings.items():
-        scores = pooled_scores(truths, greedy, grid)
-        right = ", ".join(f"{slot} {share:.0%}" for slot, share in zip(GRID_SLOT_NAMES, slot_accuracy(truths, grid)))
-        print(f"{name:<18}grid WER {scores['grid_wer']:6.1%}   greedy WER {scores['greedy_wer']:6.1%}   right: {right}")
+    readings.print_rows(truths)
 
 
 if __name__ == "__main__":
