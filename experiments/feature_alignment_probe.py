@@ -151,8 +151,10 @@ class PooledReadings(dict):
         pooled[0].extend(greedy)
         pooled[1].extend(grid)
 
-    def note_once_and_mirrored(self, setting: str, seed: int, as_is: np.ndarray, mirrored: np.ndarray) -> None:
-        """A setting's readings of each clip once, and with its mirror image (the two outputs averaged)."""
+    def note_once_and_mirrored(self, setting: str, seed: int, trainer, views: np.ndarray) -> None:
+        """``trainer``'s readings of (2 views, N, T, F) held-out features: each clip once, and with its mirror image
+        (the two outputs averaged)."""
+        as_is, mirrored = (trainer.probabilities(view) for view in views)
         self.note(f"{setting} seed {seed}", as_is)
         self.note(f"{setting}+mirror seed {seed}", (as_is + mirrored) / 2)
 

@@ -128,8 +128,7 @@ def main() -> None:
                 targets = np.concatenate([labels[adaptation], rows[name][adaptation]], axis=1)
                 trainer.reset(seed)
                 losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
-                as_is, mirrored = (trainer.probabilities(view[held_out]) for view in features)
-                readings.note_once_and_mirrored(name, seed, as_is, mirrored)
+                readings.note_once_and_mirrored(name, seed, trainer, features[:, held_out])
                 line += f", {name} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 

@@ -142,9 +142,8 @@ def main() -> None:
             for name, trainer in trainers.items():
                 trainer.reset(seed, affine)
                 losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
-                as_is, mirrored = (trainer.probabilities(view[held_out]) for view in features)
+                readings.note_once_and_mirrored(name, seed, trainer, features[:, held_out])
                 trainer.release()
-                readings.note_once_and_mirrored(name, seed, as_is, mirrored)
                 line += f", {name} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 
