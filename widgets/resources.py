@@ -5,14 +5,15 @@ import threading
 
 import streamlit as st
 
+from lipnet_core.dataset import data_dir
 from lipnet_core.demo.job_queue import JobQueue, RecentResults
-from lipnet_core.demo.views import WeightsChoice, open_reader, warm_up_live_reading
+from lipnet_core.demo.views import WeightsChoice, open_reader, warm_up_clip, warm_up_live_reading
 from widgets.closed_sessions import start_closed_session_sweeper
 from widgets.script_runs import freeze_long_lived_objects
 
 
 def _warm_up(reader) -> None:
-    warm_up_live_reading(reader)
+    warm_up_live_reading(reader, warm_up_clip(data_dir()))
     freeze_long_lived_objects()  # the trace and the face detector live as long as the server
 
 

@@ -49,6 +49,20 @@ def test_warming_up_leaves_a_traced_step_for_grid_length_clips_and_the_face_dete
     assert _load_detector.cache_info().currsize == 1
 
 
+def test_warming_up_on_a_grid_clip_reads_it_as_an_upload_is_read(reader, grid_dir, tmp_path, monkeypatch):
+    from lipnet_core.demo import views
+
+    assert views.warm_up_clip(tmp_path) is None  # no GRID data: the still clip and the blank frame only
+    clip = views.warm_up_clip(grid_dir)
+    assert clip is not None and clip.speaker == "s1"
+    crops = []
+    read = reader.read
+    monkeypatch.setattr(reader, "read", lambda path, crop="auto", **options: crops.append(crop) or read(
+        path, crop=crop, **options))
+    views.warm_up_live_reading(reader, clip)
+    assert crops == ["detected", "detected", "grid"]  # twice as an upload (the face detector), then its page
+
+
 def test_reader_without_weights():
     with pytest.raises(WeightsError, match="No weights file"):
         LipReader("/nonexistent/lipnet.weights.h5")
