@@ -13,9 +13,12 @@ the true letter by 0.04 (intersection over union): they are not where the letter
 same 5 folds of speaker 4 as the other probes (24 clips to adapt on, 6 read, all 30 readings pooled: 180 words, one
 word is 0.56 points), the head trained as the product trains it (CTC + 3 × the letter term, 30 epochs, Adam 1e-3,
 batch 8, mirror image at random; no clips aside, no refit), with the letter's frames from forced alignment (``L``,
-the product), ``P`` or ``M``; each read once and with the mirror image.
+the recipe until then), ``P`` (the product's since) or ``M``; each read once and with the mirror image.
+``--letter-weights`` trains each setting with each weight of the letter term (the product's is 3).
 
     .venv/bin/python experiments/letter_timing_probe.py --data-dir ../shared/grid --seeds 0 --timing-check
+    .venv/bin/python experiments/letter_timing_probe.py --data-dir ../shared/grid --seeds 0 1 2 --settings P \\
+        --letter-weights 3 10 30
 
 Crops and features are cached under ``--cache`` (shared with the other probes); prints one row per setting.
 """
@@ -101,6 +104,8 @@ def timing_check(cache: Cache, data_dir: str, guesses: LetterGuesses, trainer: H
 def main() -> None:
     parser = fold_probe_parser(__doc__.splitlines()[0], [0])
     parser.add_argument("--settings", nargs="+", default=["L", "P", "M"])
+    parser.add_argument("--letter-weights", type=float, nargs="+", default=[LETTER_WEIGHT],
+                        help="the letter term's weight; with several, each setting is trained with each")
     parser.add_argument("--motion-level", type=float, default=0.2)
     parser.add_argument("--timing-check", action="store_true")
     arguments = parser.parse_args()
@@ -111,7 +116,9 @@ def main() -> None:
     guesses = LetterGuesses(speaker1_word_spans(arguments.data_dir), arguments.motion_level)
     print(f"P: frames {guesses.fixed}; M: the letter at {guesses.within_speech.round(3)} of the speech", flush=True)
     labels = padded_labels(sentences)
-    trainer = HeadTrainer(network, features.shape[-1], loss=ctc_and_letter_loss(LETTER_WEIGHT))
+    trainers = {weight: HeadTrainer(network, features.shape[-1], loss=ctc_and_letter_loss(weight))
+                for weight in arguments.letter_weights}
+    trainer = trainers[arguments.letter_weights[0]]
     trainer.reset(0)
     if arguments.timing_check:
         timing_check(cache, arguments.data_dir, guesses, trainer, network)
@@ -125,11 +132,13 @@ def main() -> None:
         for seed in arguments.seeds:
             line = f"fold {fold} seed {seed}"
             for name in arguments.settings:
-                targets = np.concatenate([labels[adaptation], rows[name][adaptation]], axis=1)
-                trainer.reset(seed)
-                losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
-                readings.note_once_and_mirrored(name, seed, trainer, features[:, held_out])
-                line += f", {name} loss {losses[-1]:.2f}"
+                for weight, trainer in trainers.items():
+                    setting = name if len(trainers) == 1 else f"{name}x{weight:g}"
+                    targets = np.concatenate([labels[adaptation], rows[name][adaptation]], axis=1)
+                    trainer.reset(seed)
+                    losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
+                    readings.note_once_and_mirrored(setting, seed, trainer, features[:, held_out])
+                    line += f", {setting} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 
     readings.print_rows(truths)
