@@ -236,6 +236,16 @@ def published_network_and_clips(cache: Cache, data_dir: str, speaker: str) -> tu
     return network, items, frames, sentences, crop_seconds
 
 
+def published_speaker_features(arguments) -> tuple:
+    """(cache, the published network, ``--speaker``'s (path, sentence, id) items, their detected mouth frames,
+    sentences, features of both views): the start of every probe that trains the head on a speaker's cached features,
+    from :func:`fold_probe_parser`'s arguments."""
+    cache = Cache(Path(arguments.cache))
+    configure_devices()
+    network, items, frames, sentences, _ = published_network_and_clips(cache, arguments.data_dir, arguments.speaker)
+    return cache, network, items, frames, sentences, speaker_features(cache, arguments.speaker, network, frames)
+
+
 def fold_probe_parser(description: str, default_seeds: list[int]) -> argparse.ArgumentParser:
     """The options every probe of a speaker's folds takes: --data-dir, --speaker, --seeds, --cache."""
     parser = argparse.ArgumentParser(description=description)

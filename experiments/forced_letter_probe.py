@@ -43,7 +43,7 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     PooledReadings,
     fold_probe_parser,
     pooled_scores,
-    published_network_and_clips,
+    published_speaker_features,
     speaker_clips,
     speaker_features,
 )
@@ -55,7 +55,6 @@ from lipnet_core.grid_sentences import LETTER_POSITION  # noqa: E402
 from lipnet_core.losses import ctc_and_letter_loss, padded_labels  # noqa: E402
 from lipnet_core.metrics import slot_accuracy  # noqa: E402
 from lipnet_core.vocabulary import text_to_ids  # noqa: E402
-from lipnet_core.weights import configure_devices  # noqa: E402
 from lipnet_training.batches import word_segments  # noqa: E402
 
 LETTER_WEIGHT = 3.0  # as retrain-head's default
@@ -118,10 +117,7 @@ def main() -> None:
     parser.add_argument("--letter-weight", type=float, default=LETTER_WEIGHT)
     parser.add_argument("--without-l2", action="store_true", help="train A and L only (L2 needs a second training)")
     arguments = parser.parse_args()
-    cache = Cache(Path(arguments.cache))
-    configure_devices()
-    network, items, frames, sentences, _ = published_network_and_clips(cache, arguments.data_dir, arguments.speaker)
-    features = speaker_features(cache, arguments.speaker, network, frames)
+    cache, network, items, frames, sentences, features = published_speaker_features(arguments)
     ctc_trainer = HeadTrainer(network, features.shape[-1])
     letter_trainer = HeadTrainer(network, features.shape[-1], loss=ctc_and_letter_loss(arguments.letter_weight))
     started = time.perf_counter()

@@ -37,7 +37,7 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     HeadTrainer,
     PooledReadings,
     fold_probe_parser,
-    published_network_and_clips,
+    published_speaker_features,
     speaker_clips,
     speaker_features,
 )
@@ -48,7 +48,6 @@ from lipnet_core.dataset import list_clips  # noqa: E402
 from lipnet_core.grid_sentences import GRID_SLOT_NAMES, LETTER_POSITION  # noqa: E402
 from lipnet_core.losses import ctc_and_letter_loss, padded_labels  # noqa: E402
 from lipnet_core.vocabulary import text_to_ids  # noqa: E402
-from lipnet_core.weights import configure_devices  # noqa: E402
 
 MOTION_SMOOTHING = 5  # frames
 
@@ -109,10 +108,7 @@ def main() -> None:
     parser.add_argument("--motion-level", type=float, default=0.2)
     parser.add_argument("--timing-check", action="store_true")
     arguments = parser.parse_args()
-    cache = Cache(Path(arguments.cache))
-    configure_devices()
-    network, items, frames, sentences, _ = published_network_and_clips(cache, arguments.data_dir, arguments.speaker)
-    features = speaker_features(cache, arguments.speaker, network, frames)
+    cache, network, items, frames, sentences, features = published_speaker_features(arguments)
     guesses = LetterGuesses(speaker1_word_spans(arguments.data_dir), arguments.motion_level)
     print(f"P: frames {guesses.fixed}; M: the letter at {guesses.within_speech.round(3)} of the speech", flush=True)
     labels = padded_labels(sentences)

@@ -27,12 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
-    Cache,
     HeadTrainer,
     PooledReadings,
     fold_probe_parser,
-    published_network_and_clips,
-    speaker_features,
+    published_speaker_features,
 )
 from letter_timing_probe import speaker1_word_spans  # noqa: E402
 from slot_terms_probe import WORD_LENGTH, letter_and_word_loss  # noqa: E402
@@ -41,7 +39,6 @@ from lipnet_core.grid_sentences import GRID_SLOT_NAMES  # noqa: E402
 from lipnet_core.letter_timing import letter_row  # noqa: E402
 from lipnet_core.losses import padded_labels  # noqa: E402
 from lipnet_core.vocabulary import text_to_ids  # noqa: E402
-from lipnet_core.weights import configure_devices  # noqa: E402
 
 WORDS_OF = {"P": [], "PW": ["preposition", "digit"], "PW6": list(GRID_SLOT_NAMES)}
 
@@ -72,10 +69,7 @@ def main() -> None:
     parser.add_argument("--margin", type=int, default=2, help="frames added on each side of speaker 1's median")
     parser.add_argument("--word-weight", type=float, default=1.0)
     arguments = parser.parse_args()
-    cache = Cache(Path(arguments.cache))
-    configure_devices()
-    network, items, frames, sentences, _ = published_network_and_clips(cache, arguments.data_dir, arguments.speaker)
-    features = speaker_features(cache, arguments.speaker, network, frames)
+    cache, network, items, frames, sentences, features = published_speaker_features(arguments)
     windows = word_windows(speaker1_word_spans(arguments.data_dir), arguments.margin)
     print("word windows: " + ", ".join(f"{word} {tuple(window)}" for word, window in zip(GRID_SLOT_NAMES, windows)))
     labels = padded_labels(sentences)

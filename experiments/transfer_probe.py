@@ -35,20 +35,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
-    Cache,
     HeadTrainer,
     PooledReadings,
     alignment_affine,
     fold_probe_parser,
     frame_statistics,
-    published_network_and_clips,
-    speaker_features,
+    published_speaker_features,
 )
 from forced_letter_probe import LETTER_WEIGHT, letter_rows  # noqa: E402  (the letter rows as adaptation makes them)
 
 from lipnet_core.head_features import HEAD_LAYERS  # noqa: E402
 from lipnet_core.losses import ctc_and_letter_loss, padded_labels  # noqa: E402
-from lipnet_core.weights import configure_devices  # noqa: E402
 
 SPEAKER1_FEATURES = "s1_train60_features"  # feature_alignment_probe.py caches these (60 training clips)
 AFFINE_LEARNING_RATE = 1e-2
@@ -111,10 +108,7 @@ def main() -> None:
     parser.add_argument("--feature-dropout", type=float, default=0.3)
     parser.add_argument("--pull", type=float, default=0.02)
     arguments = parser.parse_args()
-    cache = Cache(Path(arguments.cache))
-    configure_devices()
-    network, items, frames, sentences, _ = published_network_and_clips(cache, arguments.data_dir, arguments.speaker)
-    features = speaker_features(cache, arguments.speaker, network, frames)
+    cache, network, items, frames, sentences, features = published_speaker_features(arguments)
     speaker1_stats = frame_statistics(cache.array(SPEAKER1_FEATURES, lambda: sys.exit(
         f"run feature_alignment_probe.py first: it caches {SPEAKER1_FEATURES}"))[0])
     labels = padded_labels(sentences)

@@ -35,17 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
     EPOCHS,
-    Cache,
     HeadTrainer,
     PooledReadings,
     fold_probe_parser,
     pooled_scores,
-    published_network_and_clips,
-    speaker_features,
+    published_speaker_features,
 )
 
 from lipnet_core.losses import padded_labels  # noqa: E402
-from lipnet_core.weights import configure_devices  # noqa: E402
 
 AVERAGED_TAILS = (10, 20)  # swa10, swa20: the last this many epochs
 
@@ -93,10 +90,7 @@ def probabilities_with(trainer: HeadTrainer, weights: list[np.ndarray], features
 def main() -> None:
     parser = fold_probe_parser(__doc__.splitlines()[0], [0, 1, 2])
     arguments = parser.parse_args()
-    cache = Cache(Path(arguments.cache))
-    configure_devices()
-    network, items, frames, sentences, _ = published_network_and_clips(cache, arguments.data_dir, arguments.speaker)
-    features = speaker_features(cache, arguments.speaker, network, frames)
+    cache, network, items, frames, sentences, features = published_speaker_features(arguments)
     labels = padded_labels(sentences)
     trainer = HeadTrainer(network, features.shape[-1])
     folds = folds_of(len(items), 5)
