@@ -291,8 +291,8 @@ class HeadTrainer:
         return float(self.head.train_on_batch(batch, labels))
 
     def train(self, features, labels, rng, speaker1_features=None, speaker1_labels=None,
-              after_epoch=None) -> list[float]:
-        """EPOCHS passes over (V, N, T, F) features; with speaker-1 features, each batch of BATCH_SIZE holds
+              after_epoch=None, epochs: int = EPOCHS) -> list[float]:
+        """``epochs`` passes over (V, N, T, F) features; with speaker-1 features, each batch of BATCH_SIZE holds
         SPEAKER1_PER_BATCH of them (drawn without replacement, pass after pass). ``after_epoch(epoch)``, if given,
         is called after each (1-based). Returns each epoch's mean loss."""
         rows = np.arange(features.shape[1])
@@ -300,7 +300,7 @@ class HeadTrainer:
         own_per_batch = BATCH_SIZE - (SPEAKER1_PER_BATCH if mixing else 0)
         speaker1_queue = []
         epoch_losses = []
-        for epoch in range(1, EPOCHS + 1):
+        for epoch in range(1, epochs + 1):
             losses = []
             for batch_rows in batches_of_rows(rows, own_per_batch, rng):
                 batch, batch_labels = random_views(features, batch_rows, rng), labels[batch_rows]

@@ -14,7 +14,8 @@ same 5 folds of speaker 4 as the other probes (24 clips to adapt on, 6 read, all
 word is 0.56 points), the head trained as the product trains it (CTC + 3 × the letter term, 30 epochs, Adam 1e-3,
 batch 8, mirror image at random; no clips aside, no refit), with the letter's frames from forced alignment (``L``,
 the recipe until then), ``P`` (the product's since) or ``M``; each read once and with the mirror image.
-``--letter-weights`` trains each setting with each weight of the letter term (the product's is 3).
+``--letter-weights`` trains each setting with each weight of the letter term (the product's is 3); ``--read-at-epochs``
+trains for the largest number of epochs given and reads the held-out clips after each (the product trains 30).
 
     .venv/bin/python experiments/letter_timing_probe.py --data-dir ../shared/grid --seeds 0 --timing-check
     .venv/bin/python experiments/letter_timing_probe.py --data-dir ../shared/grid --seeds 0 1 2 --settings P \\
@@ -105,6 +106,8 @@ def main() -> None:
     parser.add_argument("--settings", nargs="+", default=["L", "P", "M"])
     parser.add_argument("--letter-weights", type=float, nargs="+", default=[LETTER_WEIGHT],
                         help="the letter term's weight; with several, each setting is trained with each")
+    parser.add_argument("--read-at-epochs", type=int, nargs="+", default=None,
+                        help="train for the largest and read the held-out clips after each of these epochs")
     parser.add_argument("--motion-level", type=float, default=0.2)
     parser.add_argument("--timing-check", action="store_true")
     arguments = parser.parse_args()
@@ -132,8 +135,17 @@ def main() -> None:
                     setting = name if len(trainers) == 1 else f"{name}x{weight:g}"
                     targets = np.concatenate([labels[adaptation], rows[name][adaptation]], axis=1)
                     trainer.reset(seed)
-                    losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
-                    readings.note_once_and_mirrored(setting, seed, trainer, features[:, held_out])
+                    if arguments.read_at_epochs:
+                        def note_at(epoch, setting=setting, trainer=trainer):
+                            if epoch in arguments.read_at_epochs:
+                                readings.note_once_and_mirrored(f"{setting}@{epoch}", seed, trainer,
+                                                                features[:, held_out])
+
+                        losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed),
+                                               after_epoch=note_at, epochs=max(arguments.read_at_epochs))
+                    else:
+                        losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed))
+                        readings.note_once_and_mirrored(setting, seed, trainer, features[:, held_out])
                     line += f", {setting} loss {losses[-1]:.2f}"
             print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
 
