@@ -52,6 +52,13 @@ WORD_LENGTH = 6  # characters, padded; the longest GRID preposition or digit has
 SPEAKER1_FRAMES = "s1_train60_mouth_frames"  # feature_alignment_probe.py caches these crops (60 training clips)
 
 
+def word_row(frames: tuple[int, int], word: str) -> list[int]:
+    """(first frame, end frame, the word's character ids padded with 0 to WORD_LENGTH): one word's part of a row
+    :func:`word_ctc` takes."""
+    ids = text_to_ids(word)
+    return [*frames, *ids, *[0] * (WORD_LENGTH - len(ids))]
+
+
 def target_rows(probabilities: np.ndarray, sentences: list[str], word_positions: list[int]) -> np.ndarray:
     """(N, 3 + len(word_positions) × (2 + WORD_LENGTH)) int32: the letter row of the letter term (as adaptation
     makes it), then each word's (first frame, end frame, its character ids padded with 0), frames from the forced path
@@ -59,11 +66,8 @@ def target_rows(probabilities: np.ndarray, sentences: list[str], word_positions:
     word_rows = []
     for clip_probabilities, sentence in zip(probabilities, sentences):
         frames, words = word_frames(forced_path(clip_probabilities, text_to_ids(sentence)), sentence), sentence.split()
-        row = []
-        for position in word_positions:
-            ids = text_to_ids(words[position])
-            row += [*frames[position], *ids, *[0] * (WORD_LENGTH - len(ids))]
-        word_rows.append(row)
+        word_rows.append([value for position in word_positions
+                          for value in word_row(frames[position], words[position])])
     return np.concatenate([letter_rows(probabilities, sentences), np.array(word_rows, np.int32)], axis=1)
 
 

@@ -33,12 +33,11 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, tra
     published_speaker_features,
 )
 from letter_timing_probe import speaker1_word_spans  # noqa: E402
-from slot_terms_probe import WORD_LENGTH, letter_and_word_loss  # noqa: E402
+from slot_terms_probe import letter_and_word_loss, word_row  # noqa: E402
 
 from lipnet_core.grid_sentences import GRID_SLOT_NAMES  # noqa: E402
 from lipnet_core.letter_timing import letter_row  # noqa: E402
 from lipnet_core.losses import padded_labels  # noqa: E402
-from lipnet_core.vocabulary import text_to_ids  # noqa: E402
 
 WORDS_OF = {"P": [], "PW": ["preposition", "digit"], "PW6": list(GRID_SLOT_NAMES)}
 
@@ -50,15 +49,14 @@ def word_windows(speaker1_spans: np.ndarray, margin: int, num_frames: int = 75) 
 
 
 def target_rows(sentences: list[str], windows: np.ndarray, words: list[str]) -> np.ndarray:
-    """(N, 3 + len(words) × (2 + WORD_LENGTH)) int32: the product's letter row, then each word's (first frame, end
-    frame, its character ids padded with 0), as ``slot_terms_probe.letter_and_word_loss`` takes them."""
+    """(N, 3 + len(words) × 8) int32: the product's letter row, then each word's
+    :func:`slot_terms_probe.word_row`, as ``slot_terms_probe.letter_and_word_loss`` takes them."""
     rows = []
     for sentence in sentences:
         row = list(letter_row(sentence))
         for word in words:
             position = GRID_SLOT_NAMES.index(word)
-            ids = text_to_ids(sentence.split()[position])
-            row += [*windows[position], *ids, *[0] * (WORD_LENGTH - len(ids))]
+            row += word_row(tuple(windows[position]), sentence.split()[position])
         rows.append(row)
     return np.array(rows, dtype=np.int32)
 
