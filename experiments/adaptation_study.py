@@ -74,7 +74,7 @@ def main() -> None:
     base = scores(truths, *readings(LipReader(), clips))
     print(f"{len(clips)} clips of {arguments.speaker} cropped in {crop_seconds:.1f} s; published network: grid WER "
           f"{base['grid_wer']:.1%}, greedy WER {base['greedy_wer']:.1%}", flush=True)
-    rows = []
+    rows, in_bfloat16 = [], []
     for size in arguments.sizes:
         held_truths, greedy, grid, seconds, epochs = [], [], [], [], []
         single_greedy, single_grid = [], []  # the same networks reading each clip once, without its mirror image
@@ -94,6 +94,7 @@ def main() -> None:
             grid += fold_grid
             seconds.append(report["seconds"]["total"])
             epochs.append(report["kept_epoch"])
+            in_bfloat16.append(report["features_in_bfloat16"])
             print(f"  {size} clips, fold {fold}: {report['seconds']['total']:.0f} s, epoch {report['kept_epoch']}",
                   flush=True)
         row = {"clips": size, "held_out_readings": len(held_truths), **scores(held_truths, greedy, grid),
@@ -111,7 +112,7 @@ def main() -> None:
                    f"adapting on {best['clips']} clips (the published network: {base['grid_wer']:.1%})",
         "speaker": arguments.speaker, "clips": len(clips), "folds": arguments.folds,
         "crop": "detected", "crop_seconds_all_clips": round(crop_seconds, 1), "recipe": asdict(recipe),
-        "published_network": base, "rows": rows,
+        "features_in_bfloat16": all(in_bfloat16), "published_network": base, "rows": rows,
     }
     if arguments.out:
         with open(arguments.out, "w") as handle:

@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from lipnet_core import head_features
 from lipnet_core.adaptation import (
     ADAPTATION_REPORT,
     ADAPTED_WEIGHTS,
@@ -16,7 +17,7 @@ from lipnet_core.adaptation import (
 )
 from lipnet_core.cli import main
 from lipnet_core.errors import LipNetError
-from lipnet_core.head_features import HEAD_LAYERS
+from lipnet_core.head_features import HEAD_LAYERS, clip_features, cpu_has_bfloat16
 from lipnet_core.model import build_model
 from lipnet_core.reader import LipReader
 
@@ -59,6 +60,7 @@ def test_adapting_trains_only_the_head_lowers_the_loss_and_writes_loadable_weigh
     assert report["speaker"] == "test" and len(report["clips_held_aside"]) == 1
     assert report["refit_on_every_clip"] and sorted(report["clips_trained_on"]) == sorted(clip.name for clip in clips)
     assert report["letter_term"] and report["recipe"]["letter_weight"] == 3.0
+    assert report["features_in_bfloat16"] is False or cpu_has_bfloat16()  # tried only where the CPU has it
     assert 1 <= report["kept_epoch"] <= 4 and report["held_aside_after"]["grid"]["clips"] == 1
     assert json.loads((tmp_path / ADAPTATION_REPORT).read_text()) == report
     adapted, start = LipReader(tmp_path / ADAPTED_WEIGHTS), LipReader(start_weights)
@@ -66,6 +68,33 @@ def test_adapting_trains_only_the_head_lowers_the_loss_and_writes_loadable_weigh
     for layer, start_layer in zip(adapted.model.layers, start.model.layers):
         same = all(np.array_equal(a, b) for a, b in zip(layer.get_weights(), start_layer.get_weights()))
         assert same == (layer.name not in HEAD_LAYERS or not layer.get_weights()), layer.name
+
+
+def test_features_computed_in_bfloat16_are_the_float32_features_rounded(start_weights):
+    network = build_model(None)
+    network.load_weights(start_weights)
+    model_inputs = [clip.model_input for clip in tiny_clips(2, num_frames=12)]
+    exact = clip_features(network, model_inputs, 12, batch_size=2)
+    fast = clip_features(network, model_inputs, 12, batch_size=2, bfloat16=True)
+    assert fast.shape == exact.shape == (2, 12, 6375) and fast.dtype == np.float16
+    assert not np.array_equal(fast, exact), "bfloat16 was not used"
+    assert np.corrcoef(fast.ravel(), exact.ravel())[0, 1] > 0.999
+    assert all(layer.dtype_policy.name == "float32" for layer in network.layers)  # the network is untouched
+
+
+def test_bfloat16_is_used_only_where_the_cpu_says_it_multiplies_it(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n")
+    assert cpu_has_bfloat16(cpuinfo)
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_vnni\n")
+    assert not cpu_has_bfloat16(cpuinfo)
+    assert not cpu_has_bfloat16(tmp_path / "absent")
+
+
+def test_without_bfloat16_in_the_cpu_the_features_stay_float32_untimed(monkeypatch):
+    monkeypatch.setattr(head_features, "cpu_has_bfloat16", lambda: False)
+    monkeypatch.setattr(head_features, "clip_features", lambda *arguments: pytest.fail("timed without bfloat16"))
+    assert head_features.faster_in_bfloat16(None, []) is False
 
 
 def test_without_a_refit_the_clips_aside_stay_unseen(start_weights, tmp_path):
