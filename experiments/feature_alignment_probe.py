@@ -268,6 +268,30 @@ def rows_of(seeds: list[int], configs: list[str], run) -> list[dict]:
     return rows
 
 
+def train_and_read_folds(trainers: dict, features: np.ndarray, targets_of, sentences: list[str], seeds: list[int],
+                         train_options: dict | None = None, after_reading=None) -> None:
+    """The fold loop of the probes that compare head trainings: for each of the 5 folds and each seed, every trainer
+    (setting name → trainer) is reset, trained on the fold's adaptation clips with ``targets_of(name)``'s rows, and
+    reads the held-out clips once and with the mirror image; one line per fold and seed, then one row per setting.
+    ``after_reading(name, trainer, fold, held_out)``, if given, returns text added to the line."""
+    readings, truths, started = PooledReadings(), [], time.perf_counter()
+    for fold, held_out in enumerate(folds_of(features.shape[1], 5)):
+        adaptation = [index for index in range(features.shape[1]) if index not in held_out]
+        truths += [sentences[index] for index in held_out]
+        for seed in seeds:
+            line = f"fold {fold} seed {seed}"
+            for name, trainer in trainers.items():
+                trained_from = time.perf_counter()
+                trainer.reset(seed)
+                losses = trainer.train(features[:, adaptation], targets_of(name)[adaptation],
+                                       np.random.default_rng(seed), **(train_options or {}))
+                readings.note_once_and_mirrored(name, seed, trainer, features[:, held_out])
+                line += f", {name} loss {losses[-1]:.2f} ({time.perf_counter() - trained_from:.0f} s)"
+                line += after_reading(name, trainer, fold, held_out) if after_reading else ""
+            print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
+    readings.print_rows(truths)
+
+
 class HeadTrainer:
     """The network's head on cached features: reset to the published weights, trained (with ``loss``: CTC, or
     another Keras loss of the head's probabilities and ``labels`` rows), read."""

@@ -20,7 +20,6 @@ Crops and features are cached under ``--cache`` (shared with the other probes); 
 """
 
 import sys
-import time
 from pathlib import Path
 
 import keras
@@ -28,13 +27,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
     HeadTrainer,
-    PooledReadings,
     batches_of_rows,
     fold_probe_parser,
     published_speaker_features,
+    train_and_read_folds,
 )
 
 from lipnet_core.head_features import head_of  # noqa: E402
@@ -175,23 +173,13 @@ def main() -> None:
             trainers["P"] = ProductTrainer(network, features.shape[-1], loss=loss)
         for rank in arguments.ranks if name != "P" else []:
             trainers[f"{name}{rank}"] = LowRankTrainer(network, rank, name == "LRfixed", loss)
-    readings, truths, started = PooledReadings(), [], time.perf_counter()
-    for fold, held_out in enumerate(folds_of(len(items), 5)):
-        adaptation = [index for index in range(features.shape[1]) if index not in held_out]
-        truths += [sentences[index] for index in held_out]
-        for seed in arguments.seeds:
-            line = f"fold {fold} seed {seed}"
-            for setting, trainer in trainers.items():
-                setting_started = time.perf_counter()
-                trainer.reset(seed)
-                losses = trainer.train(features[:, adaptation], targets_all[adaptation], np.random.default_rng(seed),
-                                       epochs=arguments.epochs)
-                readings.note_once_and_mirrored(setting, seed, trainer, features[:, held_out])
-                line += f", {setting} loss {losses[-1]:.2f} ({time.perf_counter() - setting_started:.0f} s)"
-                if arguments.fold_check and fold == 0 and isinstance(trainer, LowRankTrainer):
-                    line += f", folded vs trainer max |Δp| {fold_check(trainer, features[0, held_out]):.2e}"
-            print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
-    readings.print_rows(truths)
+    def folded_check(name, trainer, fold, held_out) -> str:
+        if not (arguments.fold_check and fold == 0 and isinstance(trainer, LowRankTrainer)):
+            return ""
+        return f", folded vs trainer max |Δp| {fold_check(trainer, features[0, held_out]):.2e}"
+
+    train_and_read_folds(trainers, features, lambda name: targets_all, sentences, arguments.seeds,
+                         {"epochs": arguments.epochs}, folded_check)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ Crops and features are cached under ``--cache`` (shared with the other probes); 
 """
 
 import sys
-import time
 from pathlib import Path
 
 import keras
@@ -22,7 +21,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adaptation_study import folds_of  # noqa: E402
-from feature_alignment_probe import PooledReadings, fold_probe_parser, published_speaker_features  # noqa: E402
+from feature_alignment_probe import (  # noqa: E402  (the same cache, folds and fold loop)
+    fold_probe_parser,
+    published_speaker_features,
+    train_and_read_folds,
+)
 from low_rank_probe import LETTER_WEIGHT, ProductTrainer  # noqa: E402
 
 from lipnet_core.letter_timing import letter_row  # noqa: E402
@@ -59,20 +62,8 @@ def main() -> None:
     trainers = {} if arguments.without_product else {"P": ProductTrainer(network, features.shape[-1], loss=loss)}
     trainers.update({f"cos{peak:g}": CosineTrainer(network, features.shape[-1], loss, peak, steps)
                      for peak in arguments.peaks})
-    readings, truths, started = PooledReadings(), [], time.perf_counter()
-    for fold, held_out in enumerate(folds):
-        adaptation = [index for index in range(features.shape[1]) if index not in held_out]
-        truths += [sentences[index] for index in held_out]
-        for seed in arguments.seeds:
-            line = f"fold {fold} seed {seed}"
-            for setting, trainer in trainers.items():
-                trainer.reset(seed)
-                losses = trainer.train(features[:, adaptation], targets[adaptation], np.random.default_rng(seed),
-                                       epochs=arguments.epochs)
-                readings.note_once_and_mirrored(setting, seed, trainer, features[:, held_out])
-                line += f", {setting} loss {losses[-1]:.2f}"
-            print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
-    readings.print_rows(truths)
+    train_and_read_folds(trainers, features, lambda name: targets, sentences, arguments.seeds,
+                         {"epochs": arguments.epochs})
 
 
 if __name__ == "__main__":

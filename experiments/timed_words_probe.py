@@ -18,19 +18,17 @@ Crops and features are cached under ``--cache`` (shared with the other probes); 
 """
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adaptation_study import folds_of  # noqa: E402
 from feature_alignment_probe import (  # noqa: E402  (the same cache, folds, trainer and scores)
     HeadTrainer,
-    PooledReadings,
     fold_probe_parser,
     published_speaker_features,
+    train_and_read_folds,
 )
 from letter_timing_probe import speaker1_word_spans  # noqa: E402
 from slot_terms_probe import letter_and_word_loss, word_row  # noqa: E402
@@ -77,21 +75,7 @@ def main() -> None:
                                   loss=letter_and_word_loss(arguments.word_weight if WORDS_OF[name] else 0.0,
                                                             len(WORDS_OF[name])))
                 for name in arguments.settings}
-    readings, truths, started = PooledReadings(), [], time.perf_counter()
-
-    for fold, held_out in enumerate(folds_of(len(items), 5)):
-        adaptation = [index for index in range(features.shape[1]) if index not in held_out]
-        truths += [sentences[index] for index in held_out]
-        for seed in arguments.seeds:
-            line = f"fold {fold} seed {seed}"
-            for name, trainer in trainers.items():
-                trainer.reset(seed)
-                losses = trainer.train(features[:, adaptation], targets[name][adaptation], np.random.default_rng(seed))
-                readings.note_once_and_mirrored(name, seed, trainer, features[:, held_out])
-                line += f", {name} loss {losses[-1]:.2f}"
-            print(f"{line}; {time.perf_counter() - started:.0f} s", flush=True)
-
-    readings.print_rows(truths)
+    train_and_read_folds(trainers, features, targets.get, sentences, arguments.seeds)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,16 @@ pass/fail test.
 
 import argparse
 import os
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def median_seconds(run, repeats: int) -> float:
-    run()  # traces (or compiles) the step
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+def traced_median_seconds(run, repeats: int) -> float:
+    """The median of ``repeats`` runs, after a first run that traces (or compiles) the step."""
+    from benchmark import median_seconds
+
+    run()
+    return median_seconds(run, repeats)
 
 
 def main() -> None:
@@ -49,7 +45,7 @@ def main() -> None:
     print(f"CPU multiplies bfloat16 natively (its flags): {cpu_has_bfloat16()}")
     for bfloat16 in (False, True):
         model = features_of(network, bfloat16)
-        seconds = median_seconds(lambda model=model: model.predict_on_batch(clips), arguments.repeats)
+        seconds = traced_median_seconds(lambda model=model: model.predict_on_batch(clips), arguments.repeats)
         print(f"convolutions, 2 clips, {'bfloat16' if bfloat16 else 'float32'}: {seconds:.3f} s")
 
     sentence = "bin blue at f two now"
@@ -60,7 +56,7 @@ def main() -> None:
     for jit_compile in (False, True):
         head.set_weights(published)
         head.compile(optimizer=keras.optimizers.Adam(1e-3), loss=ctc_and_letter_loss(3.0), jit_compile=jit_compile)
-        seconds = median_seconds(lambda: head.train_on_batch(features, targets), arguments.repeats)
+        seconds = traced_median_seconds(lambda: head.train_on_batch(features, targets), arguments.repeats)
         print(f"head training step, 8 clips, {'XLA' if jit_compile else 'graph'}: {seconds:.3f} s")
 
 
