@@ -25,7 +25,7 @@ import numpy as np
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.errors import LipNetError
 from lipnet_core.grammar import grid_grammar_decode
-from lipnet_core.head_features import clip_features, faster_in_bfloat16, head_of
+from lipnet_core.head_features import fastest_features_of, features_through, head_of
 from lipnet_core.letter_timing import letter_row
 from lipnet_core.losses import ctc_and_letter_loss, ctc_loss, padded_labels
 from lipnet_core.metrics import corpus_scores
@@ -153,8 +153,11 @@ def adapt(
     views = [[clip.model_input for clip in clips]]
     if recipe.mirrored:
         views.append([model_input[:, :, ::-1] for model_input in views[0]])
-    bfloat16 = faster_in_bfloat16(network, views[0][:FEATURE_BATCH], num_frames)  # half the time here
-    features = np.stack([clip_features(network, view, num_frames, FEATURE_BATCH, bfloat16) for view in views])
+    # the first batch is timed in each precision where bfloat16 may be faster (half the time here); MIN_CLIPS > 2
+    feature_model, bfloat16, timed = fastest_features_of(network, views[0][:FEATURE_BATCH], num_frames)
+    views_features = [features_through(feature_model, view, num_frames, FEATURE_BATCH) for view in views[1:]]
+    rest = features_through(feature_model, views[0][FEATURE_BATCH:], num_frames, FEATURE_BATCH)
+    features = np.stack([np.concatenate([timed, rest]), *views_features])
     labels = padded_labels([clip.sentence for clip in clips])  # features: V x N x T x F
     seconds["features"] = time.perf_counter() - started
 

@@ -28,7 +28,12 @@ def clip_features(
     (faster on a CPU; a padded frame's features then come from the convolutions, not a copy of the last frame's).
     With ``bfloat16`` the convolutions compute in bfloat16 (:func:`features_of`).
     """
-    feature_model = features_of(network, bfloat16)
+    return features_through(features_of(network, bfloat16), model_inputs, num_frames, batch_size)
+
+
+def features_through(feature_model: keras.Model, model_inputs, num_frames: int, batch_size: int) -> np.ndarray:
+    """:func:`clip_features` with the network up to its features already cut out (:func:`features_of`), so that
+    several lists of inputs share one copy of it."""
     compiled_steps, features = {}, []
     model_inputs = list(model_inputs)
     if batch_size > 1:
@@ -57,19 +62,26 @@ def features_of(network: keras.Model, bfloat16: bool = False) -> keras.Model:
     return copy
 
 
-def faster_in_bfloat16(network: keras.Model, model_inputs: list, num_frames: int = GRID_FRAMES) -> bool:
-    """Whether the convolutions compute these inputs faster in bfloat16 than in float32 on this machine. Tried only
-    where the CPU multiplies bfloat16 natively (:func:`cpu_has_bfloat16`), and then timed once each way, since the
-    flags alone do not tell (scripts/benchmark_training.py: an Intel Xeon with AVX-512 BF16 but no AMX trained the
-    whole network faster in float32). Costs one pass of ``model_inputs`` in each precision."""
-    if not cpu_has_bfloat16():
-        return False
-    seconds = {}
-    for bfloat16 in (False, True):
+def fastest_features_of(
+    network: keras.Model, model_inputs: list, num_frames: int = GRID_FRAMES
+) -> tuple[keras.Model, bool, np.ndarray]:
+    """The network up to its features (:func:`features_of`) in the faster precision on this machine, whether that is
+    bfloat16, and the features of ``model_inputs`` (one batch) computed with it.
+
+    bfloat16 is tried only where the CPU multiplies it natively (:func:`cpu_has_bfloat16`), and then ``model_inputs``
+    are timed once each way, since the flags alone do not tell (scripts/benchmark_training.py: an Intel Xeon with
+    AVX-512 BF16 but no AMX trained the whole network faster in float32). The winner's features are returned, so the
+    timing costs one pass of the loser only.
+    """
+    candidates = (False, True) if cpu_has_bfloat16() else (False,)
+    timed = []
+    for bfloat16 in candidates:
+        feature_model = features_of(network, bfloat16)
         started = time.perf_counter()
-        clip_features(network, model_inputs, num_frames, len(model_inputs), bfloat16)
-        seconds[bfloat16] = time.perf_counter() - started
-    return seconds[True] < seconds[False]
+        features = features_through(feature_model, model_inputs, num_frames, len(model_inputs))
+        timed.append((time.perf_counter() - started, feature_model, bfloat16, features))
+    _, feature_model, bfloat16, features = min(timed, key=lambda trial: trial[0])
+    return feature_model, bfloat16, features
 
 
 def cpu_has_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:

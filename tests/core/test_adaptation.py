@@ -91,10 +91,30 @@ def test_bfloat16_is_used_only_where_the_cpu_says_it_multiplies_it(tmp_path):
     assert not cpu_has_bfloat16(tmp_path / "absent")
 
 
-def test_without_bfloat16_in_the_cpu_the_features_stay_float32_untimed(monkeypatch):
+def test_without_bfloat16_in_the_cpu_the_features_stay_float32_computed_once(monkeypatch, start_weights):
     monkeypatch.setattr(head_features, "cpu_has_bfloat16", lambda: False)
-    monkeypatch.setattr(head_features, "clip_features", lambda *arguments: pytest.fail("timed without bfloat16"))
-    assert head_features.faster_in_bfloat16(None, []) is False
+    passes = []
+    exact = head_features.features_through
+    monkeypatch.setattr(head_features, "features_through", lambda *arguments: passes.append(1) or exact(*arguments))
+    network = build_model(None)
+    network.load_weights(start_weights)
+    model_inputs = [clip.model_input for clip in tiny_clips(2, num_frames=12)]
+    feature_model, bfloat16, features = head_features.fastest_features_of(network, model_inputs, 12)
+    assert bfloat16 is False and len(passes) == 1
+    assert all(layer.dtype_policy.name == "float32" for layer in feature_model.layers)
+    assert np.array_equal(features, clip_features(network, model_inputs, 12, batch_size=2))
+
+
+def test_with_bfloat16_in_the_cpu_the_faster_precision_wins_and_its_features_are_kept(monkeypatch, start_weights):
+    monkeypatch.setattr(head_features, "cpu_has_bfloat16", lambda: True)
+    seconds = iter([0.0, 5.0, 10.0, 11.0])  # float32 takes 5 s, bfloat16 1 s
+    monkeypatch.setattr(head_features.time, "perf_counter", lambda: next(seconds))
+    network = build_model(None)
+    network.load_weights(start_weights)
+    model_inputs = [clip.model_input for clip in tiny_clips(2, num_frames=12)]
+    feature_model, bfloat16, features = head_features.fastest_features_of(network, model_inputs, 12)
+    assert bfloat16 is True and feature_model.get_layer(index=1).dtype_policy.name == "mixed_bfloat16"
+    assert np.array_equal(features, clip_features(network, model_inputs, 12, batch_size=2, bfloat16=True))
 
 
 def test_without_a_refit_the_clips_aside_stay_unseen(start_weights, tmp_path):
