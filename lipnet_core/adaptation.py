@@ -13,6 +13,7 @@ CTC alone hardly teaches the GRID letter (one character of about 26), so the los
 the new speaker has no word timings.
 """
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -33,12 +34,14 @@ from lipnet_core.model import build_model, use_compiled_step_for
 from lipnet_core.normalise import normalise_clip
 from lipnet_core.paths import DEFAULT_WEIGHTS, display_path, file_sha256, replace_whole
 from lipnet_core.preprocessing import prepare_clip
+from lipnet_core.quiet import native_stderr_silenced
 from lipnet_core.weights import configure_devices, load_weights, mark_read_mirrored
 
 ADAPTED_WEIGHTS = "lipnet.weights.h5"
 ADAPTATION_REPORT = "adaptation.json"
 MIN_CLIPS = 3
 FEATURE_BATCH = 2  # clips per forward pass of the convolutions (8 took 5.7 GB of memory for 30 clips)
+FEATURES_SHARE = 0.2  # of the progress bar: the features took 18% and 27% of the 30-clip adaptation on two CPUs
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,43 @@ def reading_scores(class_probabilities: np.ndarray, sentences: list[str]) -> dic
     return {"greedy": corpus_scores(sentences, greedy), "grid": corpus_scores(sentences, grid)}
 
 
+def compile_faster_step(
+    head: keras.Model, loss, learning_rate: float, batch: np.ndarray, targets: np.ndarray, compiled_steps: dict
+) -> bool:
+    """Compile ``head``'s training step (Adam) as TensorFlow's graph or with XLA, whichever trains ``batch`` faster
+    on this machine, and say whether XLA won.
+
+    Neither wins everywhere (scripts/benchmark_adaptation.py): a step took 0.47 s as a graph and 0.31 s with XLA on
+    an AMD EPYC with AVX-512, 0.86 s and 1.13 s on one with AVX2 only. Each is traced once and timed on two steps;
+    the steps change the weights and the optimizer's state, so restart the head after (:func:`reset_optimizer`).
+    """
+    seconds = {}
+    for jit_compile in (True, False):  # the graph last: where it wins (the slower machine) it is not traced again
+        head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=jit_compile)
+        compiled_steps.clear()
+        use_compiled_step_for(head, "train", batch.shape, compiled_steps)
+        head.train_on_batch(batch, targets)  # traces, or compiles with XLA
+        steps = []
+        for _ in range(2):
+            started = time.perf_counter()
+            head.train_on_batch(batch, targets)
+            steps.append(time.perf_counter() - started)
+        seconds[jit_compile] = min(steps)
+    with_xla = seconds[True] < seconds[False]
+    if with_xla:
+        head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=True)
+        compiled_steps.clear()
+    return with_xla
+
+
+def reset_optimizer(optimizer: keras.optimizers.Optimizer) -> None:
+    """Put ``optimizer`` back as a new one starts (no steps, no moments) but keep it, so the training step compiled
+    around its variables need not be traced again."""
+    for variable in optimizer.variables:
+        if variable is not optimizer.learning_rate:
+            variable.assign(np.zeros(variable.shape, variable.dtype))
+
+
 def letter_rows(clips: list) -> np.ndarray | None:
     """(N, 3) int32 rows of the letter term, each clip's letter where speaker 1 says it
     (:func:`lipnet_core.letter_timing.letter_row`); None when a sentence is not a GRID sentence (then CTC alone)."""
@@ -153,10 +193,18 @@ def adapt(
     views = [[clip.model_input for clip in clips]]
     if recipe.mirrored:
         views.append([model_input[:, :, ::-1] for model_input in views[0]])
+    passes, done = len(views) * len(clips), [FEATURE_BATCH]
+
+    def features_done(count: int) -> None:
+        done[0] += count
+        report_progress(FEATURES_SHARE * done[0] / passes, f"convolutional features: {done[0]} of {passes} views")
+
     # the first batch is timed in each precision where bfloat16 may be faster (half the time here); MIN_CLIPS > 2
     feature_model, bfloat16, timed = fastest_features_of(network, views[0][:FEATURE_BATCH], num_frames)
-    views_features = [features_through(feature_model, view, num_frames, FEATURE_BATCH) for view in views[1:]]
-    rest = features_through(feature_model, views[0][FEATURE_BATCH:], num_frames, FEATURE_BATCH)
+    rest = features_through(feature_model, views[0][FEATURE_BATCH:], num_frames, FEATURE_BATCH, features_done)
+    views_features = [
+        features_through(feature_model, view, num_frames, FEATURE_BATCH, features_done) for view in views[1:]
+    ]
     features = np.stack([np.concatenate([timed, rest]), *views_features])
     labels = padded_labels([clip.sentence for clip in clips])  # features: V x N x T x F
     seconds["features"] = time.perf_counter() - started
@@ -173,11 +221,14 @@ def adapt(
     refitting = recipe.refit and len(aside_rows) > 0
     total_epochs = recipe.epochs * (2 if refitting else 1)  # for the progress bar: a refit takes at most as long
 
+    def trained(epochs: float) -> float:
+        return FEATURES_SHARE + (1 - FEATURES_SHARE) * epochs / total_epochs
+
     def restart_head() -> None:
+        """The published head and a fresh optimizer, keeping the compiled training step."""
         for layer, weights in zip(head.layers, base_head):
             layer.set_weights(weights)
-        head.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate), loss=loss, jit_compile=True)
-        compiled_steps.clear()
+        reset_optimizer(head.optimizer)
 
     def aside_scores() -> dict | None:
         if len(aside_rows) == 0:
@@ -199,10 +250,18 @@ def adapt(
             batch_rows = order[first : first + batch_size]
             views_taken = rng.integers(0, len(features), len(batch_rows))
             batch = features[views_taken, batch_rows].astype(np.float32)
-            use_compiled_step_for(head, "train", batch.shape, compiled_steps)
-            losses.append(float(head.train_on_batch(batch, labels[batch_rows])))
+            new_step = use_compiled_step_for(head, "train", batch.shape, compiled_steps)
+            # a second batch size (a refit on more clips than the first run's batch) makes TF 2.21's graph optimiser
+            # print "error: 'tfg.While' op ... not compatible" while it traces; the losses are those of a fresh
+            # compile, so that one native message is kept off the command line
+            with native_stderr_silenced() if new_step else contextlib.nullcontext():
+                losses.append(float(head.train_on_batch(batch, labels[batch_rows])))
         return float(np.mean(losses))
 
+    first_rows = train_rows[: min(recipe.batch_size, len(train_rows))]
+    with_xla = compile_faster_step(
+        head, loss, recipe.learning_rate, features[0, first_rows].astype(np.float32), labels[first_rows], compiled_steps
+    )
     restart_head()
     before = aside_scores()
     history, kept, kept_weights, kept_scores = [], None, None, None
@@ -216,14 +275,14 @@ def adapt(
         key = (row.get("aside_grid_wer", 0.0), row.get("aside_greedy_wer", 0.0))
         if kept is None or not recipe.choose_epoch or scores is None or key < kept[0]:  # else the last epoch
             kept, kept_weights, kept_scores = (key, epoch), [layer.get_weights() for layer in head.layers], scores
-        report_progress(epoch / total_epochs, f"epoch {epoch} of {recipe.epochs}: loss {row['loss']:.2f}"
+        report_progress(trained(epoch), f"epoch {epoch} of {recipe.epochs}: loss {row['loss']:.2f}"
                         + (f", clips aside: {row['aside_grid_wer']:.0%} of words wrong" if scores else ""))
     kept_epoch = kept[1]
     if refitting:
         restart_head()
         for epoch in range(1, kept_epoch + 1):
             epoch_loss = train_epoch(np.arange(len(clips)))
-            report_progress((recipe.epochs + epoch * recipe.epochs / kept_epoch) / total_epochs,
+            report_progress(trained(recipe.epochs + epoch * recipe.epochs / kept_epoch),
                             f"all {len(clips)} clips, epoch {epoch} of {kept_epoch}: loss {epoch_loss:.2f}")
     else:
         for layer, weights in zip(head.layers, kept_weights):
@@ -248,6 +307,7 @@ def adapt(
         "refit_on_every_clip": refitting,
         "letter_term": letter_term,
         "features_in_bfloat16": bfloat16,
+        "training_step_with_xla": with_xla,
         "held_aside_before": before,
         "held_aside_after": kept_scores,  # the choosing run's kept epoch: the refit has seen these clips
         "history": history,

@@ -123,11 +123,12 @@ def adapt(arguments) -> int:
     recipe = AdaptationRecipe(**{name: value for name, value in given.items() if value is not None})
     with tqdm(total=len(items), desc="cropping", unit="clip", file=sys.stderr) as bar:
         clips = load_adaptation_clips(items, arguments.crop, lambda fraction, message: bar.update(1))
-    with tqdm(total=recipe.epochs, desc="adapting", unit="epoch", file=sys.stderr) as bar:
+    with tqdm(total=100, desc="adapting", unit="%", bar_format="{l_bar}{bar}| {elapsed}<{remaining}{postfix}",
+              file=sys.stderr) as bar:  # percent of the work: the features, a first run, a refit
 
         def progress(fraction: float, message: str) -> None:
-            bar.n = round(fraction * recipe.epochs)
-            bar.set_postfix_str(message.split(": ", 1)[-1][:60])
+            bar.n = round(fraction * 100)
+            bar.set_postfix_str(message[:70])
 
         report = adapt(clips, arguments.out, recipe, arguments.weights or DEFAULT_WEIGHTS, progress,
                        {**described_as, "crop": arguments.crop})

@@ -31,9 +31,11 @@ def clip_features(
     return features_through(features_of(network, bfloat16), model_inputs, num_frames, batch_size)
 
 
-def features_through(feature_model: keras.Model, model_inputs, num_frames: int, batch_size: int) -> np.ndarray:
+def features_through(
+    feature_model: keras.Model, model_inputs, num_frames: int, batch_size: int, on_batch=None
+) -> np.ndarray:
     """:func:`clip_features` with the network up to its features already cut out (:func:`features_of`), so that
-    several lists of inputs share one copy of it."""
+    several lists of inputs share one copy of it. ``on_batch(count)``, if given, hears of each batch done."""
     compiled_steps, features = {}, []
     model_inputs = list(model_inputs)
     if batch_size > 1:
@@ -43,6 +45,8 @@ def features_through(feature_model: keras.Model, model_inputs, num_frames: int, 
         use_compiled_step_for(feature_model, "predict", batch.shape, compiled_steps)
         for per_frame in np.asarray(feature_model.predict_on_batch(batch), dtype=np.float16):
             features.append(_fit_frames(per_frame[:num_frames], num_frames))
+        if on_batch is not None:
+            on_batch(len(batch))
     return np.stack(features)
 
 

@@ -60,21 +60,23 @@ def layer_table(model: keras.Model) -> list[dict]:
 MAX_COMPILED_SHAPES = 16
 
 
-def use_compiled_step_for(model: keras.Model, kind: str, batch_shape: tuple, compiled_steps: dict) -> None:
+def use_compiled_step_for(model: keras.Model, kind: str, batch_shape: tuple, compiled_steps: dict) -> bool:
     """Give each input shape its own compiled ``train`` or ``predict`` step (TensorFlow backend).
 
     Keras traces one ``tf.function`` per step and relaxes it to a dynamic time axis when a second length arrives.
     With TF 2.21 the relaxed graph is wrong: predicting a 74-frame clip after a 75-frame one returns (1, 1, 41),
     and the CTC training loss becomes a constant ~711 per batch (both seen here; the graph optimiser logs
     "tfg.While ... not compatible"). One trace per shape avoids it. Under JAX every shape is compiled separately
-    anyway, so this does nothing there.
+    anyway, so this does nothing there. Returns whether the step is a new one (traced at its first call).
     """
     if keras.backend.backend() != "tensorflow":
-        return
+        return False
     key = (kind, tuple(batch_shape))
-    if key not in compiled_steps:
+    new = key not in compiled_steps
+    if new:
         if len(compiled_steps) >= MAX_COMPILED_SHAPES:
             compiled_steps.pop(next(iter(compiled_steps)))
         getattr(model, f"make_{kind}_function")(force=True)
         compiled_steps[key] = getattr(model, f"{kind}_function")
     setattr(model, f"{kind}_function", compiled_steps[key])
+    return new

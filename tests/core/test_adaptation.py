@@ -2,17 +2,20 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
-from lipnet_core import head_features
+from lipnet_core import adaptation, head_features
 from lipnet_core.adaptation import (
     ADAPTATION_REPORT,
     ADAPTED_WEIGHTS,
     AdaptationClip,
     AdaptationRecipe,
     adapt,
+    compile_faster_step,
     load_adaptation_clips,
+    reset_optimizer,
     split_aside,
 )
 from lipnet_core.cli import main
@@ -52,15 +55,20 @@ def test_adapting_trains_only_the_head_lowers_the_loss_and_writes_loadable_weigh
     clips = tiny_clips(5)
     heard = []
     recipe = AdaptationRecipe(epochs=4, learning_rate=3e-3, batch_size=4, held_aside=1)
-    report = adapt(clips, tmp_path, recipe, start_weights, lambda fraction, message: heard.append(fraction),
+    report = adapt(clips, tmp_path, recipe, start_weights, lambda *progress: heard.append(progress),
                    {"speaker": "test"})
     losses = [row["loss"] for row in report["history"]]
     assert losses[-1] < losses[0], losses
-    assert heard[-1] == 1.0 and heard == sorted(heard)
+    fractions = [fraction for fraction, message in heard]
+    assert fractions[-1] == 1.0 and fractions == sorted(fractions)
+    features = [fraction for fraction, message in heard if message.startswith("convolutional features")]
+    assert 0 < features[0] < features[-1] == 0.2  # the bar moves while the features are computed (5 clips, mirrored)
+    assert "convolutional features: 10 of 10 views" in [message for fraction, message in heard]
     assert report["speaker"] == "test" and len(report["clips_held_aside"]) == 1
     assert report["refit_on_every_clip"] and sorted(report["clips_trained_on"]) == sorted(clip.name for clip in clips)
     assert report["letter_term"] and report["recipe"]["letter_weight"] == 3.0
     assert report["features_in_bfloat16"] is False or cpu_has_bfloat16()  # tried only where the CPU has it
+    assert report["training_step_with_xla"] in (True, False)
     assert 1 <= report["kept_epoch"] <= 4 and report["held_aside_after"]["grid"]["clips"] == 1
     assert json.loads((tmp_path / ADAPTATION_REPORT).read_text()) == report
     adapted, start = LipReader(tmp_path / ADAPTED_WEIGHTS), LipReader(start_weights)
@@ -115,6 +123,41 @@ def test_with_bfloat16_in_the_cpu_the_faster_precision_wins_and_its_features_are
     feature_model, bfloat16, features = head_features.fastest_features_of(network, model_inputs, 12)
     assert bfloat16 is True and feature_model.get_layer(index=1).dtype_policy.name == "mixed_bfloat16"
     assert np.array_equal(features, clip_features(network, model_inputs, 12, batch_size=2, bfloat16=True))
+
+
+def tiny_regression():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    rng = np.random.default_rng(0)
+    return model, rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((4, 2)).astype(np.float32)
+
+
+def test_a_reset_optimizer_trains_as_a_new_one_would():
+    model, inputs, targets = tiny_regression()
+    start = model.get_weights()
+
+    def two_steps():
+        for _ in range(2):
+            model.train_on_batch(inputs, targets)
+        return model.get_weights()
+
+    model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+    fresh = two_steps()
+    model.set_weights(start)
+    reset_optimizer(model.optimizer)
+    again = two_steps()
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(fresh, again))
+    assert not all(np.allclose(a, b) for a, b in zip(fresh, start))  # the learning rate survived the reset
+
+
+@pytest.mark.parametrize("with_xla", [True, False])
+def test_the_training_step_is_compiled_the_faster_way(monkeypatch, with_xla):
+    model, inputs, targets = tiny_regression()
+    # two timed steps each, XLA first: start and end of each step
+    step = {True: 1.0, False: 2.0} if with_xla else {True: 2.0, False: 1.0}
+    clock = iter(np.cumsum([0, step[True], 0, step[True], 0, step[False], 0, step[False]]).tolist())
+    monkeypatch.setattr(adaptation.time, "perf_counter", lambda: next(clock))
+    assert compile_faster_step(model, "mse", 1e-3, inputs, targets, {}) is with_xla
+    assert model.jit_compile is with_xla
 
 
 def test_without_a_refit_the_clips_aside_stay_unseen(start_weights, tmp_path):
