@@ -47,11 +47,14 @@ UNITS = 128  # per LSTM direction; 4 gates → 512 kernel columns
 
 
 class ProductTrainer(HeadTrainer):
-    """The product's head training (as ``adapt`` compiles it: one XLA step)."""
+    """The product's head training, its step compiled with XLA (``jit_compile``) or as a graph: ``adapt`` uses the
+    faster on the machine."""
+
+    jit_compile = True
 
     def reset(self, seed: int) -> None:
         super().reset(seed)
-        self.head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=self.loss, jit_compile=True)
+        self.head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=self.loss, jit_compile=self.jit_compile)
 
 
 class LowRankTrainer:

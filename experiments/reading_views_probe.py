@@ -17,7 +17,6 @@ Crops and features are cached under ``--cache`` (shared with the other probes); 
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,7 +29,7 @@ from feature_alignment_probe import (  # noqa: E402  (the same cache, folds and 
     published_speaker_features,
     train_and_read_folds,
 )
-from low_rank_probe import LEARNING_RATE, LETTER_WEIGHT, ProductTrainer  # noqa: E402
+from low_rank_probe import LETTER_WEIGHT, ProductTrainer  # noqa: E402
 
 from lipnet_core.head_features import clip_features  # noqa: E402
 from lipnet_core.letter_timing import letter_row  # noqa: E402
@@ -45,18 +44,6 @@ def shifted(mouth_frames: np.ndarray, columns: int) -> np.ndarray:
     padded = np.pad(mouth_frames, [(0, 0), (0, 0), (abs(columns), abs(columns))], mode="edge")
     start = abs(columns) - columns
     return padded[:, :, start : start + mouth_frames.shape[2]]
-
-
-class GraphOrXlaTrainer(ProductTrainer):
-    """The product's head training, its step compiled as a graph unless ``xla``."""
-
-    def __init__(self, network, feature_size, loss, xla: bool):
-        super().__init__(network, feature_size, loss=loss)
-        self.xla = xla
-
-    def reset(self, seed: int) -> None:
-        super().reset(seed)
-        self.head.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=self.loss, jit_compile=self.xla)
 
 
 def main() -> None:
@@ -77,7 +64,8 @@ def main() -> None:
     loss = ctc_and_letter_loss(LETTER_WEIGHT)
     letters = np.array([letter_row(sentence, len(clip)) for sentence, clip in zip(sentences, frames)])
     targets = np.concatenate([padded_labels(sentences), letters], axis=1)
-    trainers = {"P": GraphOrXlaTrainer(network, features.shape[-1], loss, arguments.xla)}
+    trainers = {"P": ProductTrainer(network, features.shape[-1], loss=loss)}
+    trainers["P"].jit_compile = arguments.xla
     more, truths = PooledReadings(), []
 
     def read_more(name, trainer, fold, held_out) -> str:

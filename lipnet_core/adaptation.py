@@ -119,10 +119,13 @@ def compile_faster_step(
     an AMD EPYC with AVX-512, 0.86 s and 1.13 s on one with AVX2 only. Each is traced once and timed on two steps;
     the steps change the weights and the optimizer's state, so restart the head after (:func:`reset_optimizer`).
     """
-    seconds = {}
-    for jit_compile in (True, False):  # the graph last: where it wins (the slower machine) it is not traced again
+    def compile_step(jit_compile: bool) -> None:
         head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=jit_compile)
         compiled_steps.clear()
+
+    seconds = {}
+    for jit_compile in (True, False):  # the graph last: where it wins (the slower machine) it is not traced again
+        compile_step(jit_compile)
         use_compiled_step_for(head, "train", batch.shape, compiled_steps)
         head.train_on_batch(batch, targets)  # traces, or compiles with XLA
         steps = []
@@ -133,8 +136,7 @@ def compile_faster_step(
         seconds[jit_compile] = min(steps)
     with_xla = seconds[True] < seconds[False]
     if with_xla:
-        head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, jit_compile=True)
-        compiled_steps.clear()
+        compile_step(True)
     return with_xla
 
 
@@ -193,11 +195,12 @@ def adapt(
     views = [[clip.model_input for clip in clips]]
     if recipe.mirrored:
         views.append([model_input[:, :, ::-1] for model_input in views[0]])
-    passes, done = len(views) * len(clips), [FEATURE_BATCH]
+    passes, done = len(views) * len(clips), FEATURE_BATCH  # the first batch is computed while timed, below
 
     def features_done(count: int) -> None:
-        done[0] += count
-        report_progress(FEATURES_SHARE * done[0] / passes, f"convolutional features: {done[0]} of {passes} views")
+        nonlocal done
+        done += count
+        report_progress(FEATURES_SHARE * done / passes, f"convolutional features: {done} of {passes} views")
 
     # the first batch is timed in each precision where bfloat16 may be faster (half the time here); MIN_CLIPS > 2
     feature_model, bfloat16, timed = fastest_features_of(network, views[0][:FEATURE_BATCH], num_frames)
