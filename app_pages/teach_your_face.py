@@ -75,8 +75,8 @@ if study is not None:
         f"the published network reads {study['published_network']['grid_wer']:.0%} of the words wrong; adapted on "
         + ", ".join(f"{row['clips']} sentences, {row['grid_wer']:.0%}" for row in rows)
         + f". Adapting on {rows[-1]['clips']} took about {rows[-1]['adapt_seconds_mean'] / 60:.1f} minutes on a 2-core "
-        "CPU with AVX-512; the whole 30-clip command took 2.8 times as long on one without it. Better, not good: "
-        "details in docs/adaptation.md."
+        "CPU with AVX-512; on one without it, with today's faster training, 10 sentences took 2.9 minutes and 30 "
+        "took 6.4, all included. Better, not good: details in docs/adaptation.md."
     )
 
 st.header("1. Record the sentences")
