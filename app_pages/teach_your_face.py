@@ -75,7 +75,7 @@ if study is not None:
         f"the published network reads {study['published_network']['grid_wer']:.0%} of the words wrong; adapted on "
         + ", ".join(f"{row['clips']} sentences, {row['grid_wer']:.0%}" for row in rows)
         + f". Adapting on {rows[-1]['clips']} took about {rows[-1]['adapt_seconds_mean'] / 60:.1f} minutes on a 2-core "
-        "CPU with AVX-512; on one without it, with today's faster training, 10 sentences took 2.9 minutes and 30 "
+        "CPU with AVX-512; on one without it, once training was made faster, 10 sentences took 2.9 minutes and 30 "
         "took 6.4, all included. Better, not good: details in docs/adaptation.md."
     )
 

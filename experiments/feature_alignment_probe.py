@@ -269,11 +269,12 @@ def rows_of(seeds: list[int], configs: list[str], run) -> list[dict]:
 
 
 def train_and_read_folds(trainers: dict, features: np.ndarray, targets_of, sentences: list[str], seeds: list[int],
-                         train_options: dict | None = None, after_reading=None) -> None:
+                         train_options: dict | None = None, after_reading=None, read_after: tuple = ()) -> None:
     """The fold loop of the probes that compare head trainings: for each of the 5 folds and each seed, every trainer
     (setting name → trainer) is reset, trained on the fold's adaptation clips with ``targets_of(name)``'s rows, and
     reads the held-out clips once and with the mirror image; one line per fold and seed, then one row per setting.
-    ``after_reading(name, trainer, fold, held_out)``, if given, returns text added to the line."""
+    ``after_reading(name, trainer, fold, held_out)``, if given, returns text added to the line. ``read_after``: the
+    same training also reads them after each of these epochs (setting ``name@epoch``): each a recipe of its own."""
     readings, truths, started = PooledReadings(), [], time.perf_counter()
     for fold, held_out in enumerate(folds_of(features.shape[1], 5)):
         adaptation = [index for index in range(features.shape[1]) if index not in held_out]
@@ -283,8 +284,14 @@ def train_and_read_folds(trainers: dict, features: np.ndarray, targets_of, sente
             for name, trainer in trainers.items():
                 trained_from = time.perf_counter()
                 trainer.reset(seed)
+                options = dict(train_options or {})
+                if read_after:
+                    def read_early(epoch, name=name, trainer=trainer, seed=seed, held_out=held_out):
+                        if epoch in read_after:
+                            readings.note_once_and_mirrored(f"{name}@{epoch}", seed, trainer, features[:, held_out])
+                    options["after_epoch"] = read_early
                 losses = trainer.train(features[:, adaptation], targets_of(name)[adaptation],
-                                       np.random.default_rng(seed), **(train_options or {}))
+                                       np.random.default_rng(seed), **options)
                 readings.note_once_and_mirrored(name, seed, trainer, features[:, held_out])
                 line += f", {name} loss {losses[-1]:.2f} ({time.perf_counter() - trained_from:.0f} s)"
                 line += after_reading(name, trainer, fold, held_out) if after_reading else ""

@@ -110,7 +110,7 @@ def head_of(network: keras.Model, feature_size: int, feature_dropout: float = 0.
 
     The layers' variables are shared, so training the head trains the network. Each BiLSTM runs hoisted
     (:class:`~lipnet_core.hoisted_lstm.HoistedBidirectionalLSTM`): the same arithmetic as the layer's own, with the
-    input product out of the time loop, which makes a training step 2.5 times as fast on a CPU.
+    input product out of the time loop, which makes a training step more than twice as fast on a CPU.
     """
 
     def hoisted(layer):
