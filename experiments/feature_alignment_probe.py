@@ -158,6 +158,16 @@ class PooledReadings(dict):
         self.note(f"{setting} seed {seed}", as_is)
         self.note(f"{setting}+mirror seed {seed}", (as_is + mirrored) / 2)
 
+    def reader_after(self, epochs, setting: str, seed: int, trainer, views: np.ndarray):
+        """An ``after_epoch`` callback for ``trainer.train``: after each of ``epochs`` it notes the readings of
+        ``views`` as the setting ``setting@epoch`` (each epoch count a recipe of its own)."""
+
+        def read(epoch: int) -> None:
+            if epoch in epochs:
+                self.note_once_and_mirrored(f"{setting}@{epoch}", seed, trainer, views)
+
+        return read
+
     def print_rows(self, truths: list[str]) -> None:
         """One line per setting: pooled GRID-grammar and greedy WER, and the share of each GRID word read right."""
         for name, (greedy, grid) in self.items():
@@ -286,10 +296,8 @@ def train_and_read_folds(trainers: dict, features: np.ndarray, targets_of, sente
                 trainer.reset(seed)
                 options = dict(train_options or {})
                 if read_after:
-                    def read_early(epoch, name=name, trainer=trainer, seed=seed, held_out=held_out):
-                        if epoch in read_after:
-                            readings.note_once_and_mirrored(f"{name}@{epoch}", seed, trainer, features[:, held_out])
-                    options["after_epoch"] = read_early
+                    held_out_views = features[:, held_out]
+                    options["after_epoch"] = readings.reader_after(read_after, name, seed, trainer, held_out_views)
                 losses = trainer.train(features[:, adaptation], targets_of(name)[adaptation],
                                        np.random.default_rng(seed), **options)
                 readings.note_once_and_mirrored(name, seed, trainer, features[:, held_out])

@@ -136,11 +136,8 @@ def main() -> None:
                     targets = np.concatenate([labels[adaptation], rows[name][adaptation]], axis=1)
                     trainer.reset(seed)
                     if arguments.read_at_epochs:
-                        def note_at(epoch, setting=setting, trainer=trainer):
-                            if epoch in arguments.read_at_epochs:
-                                readings.note_once_and_mirrored(f"{setting}@{epoch}", seed, trainer,
-                                                                features[:, held_out])
-
+                        note_at = readings.reader_after(arguments.read_at_epochs, setting, seed, trainer,
+                                                        features[:, held_out])
                         losses = trainer.train(features[:, adaptation], targets, np.random.default_rng(seed),
                                                after_epoch=note_at, epochs=max(arguments.read_at_epochs))
                     else:

@@ -3,8 +3,9 @@
 Keras' LSTM (without cuDNN, so on every CPU) multiplies each frame's input by the kernel inside its loop over time:
 for the first BiLSTM of LipNet that is 75 small products of (batch × 6375) by (6375 × 512) per direction, each
 reading the whole 13 MB kernel. Multiplying every frame at once before the loop is the same arithmetic as one large
-product, which a CPU does far faster: a training step of the head on 8 clips took 0.40 s instead of 0.98 s on a
-2-core AVX2 machine (``scripts/benchmark_adaptation.py``). Only the recurrent product ``h · U`` stays in the loop.
+product, which a CPU does far faster: a training step of the head on 8 clips took 0.40 s instead of 0.86 s on a
+2-core AVX2 machine (``scripts/benchmark_adaptation.py``, as a graph). Only the recurrent product ``h · U`` stays in
+the loop.
 
 :class:`HoistedBidirectionalLSTM` holds no weights of its own: it computes with the given layer's variables, so
 training it trains the network that layer belongs to, and the network is saved as before.
