@@ -4,7 +4,7 @@ import random
 
 import streamlit as st
 
-from lipnet_core.demo.results import load_adaptation_study
+from lipnet_core.demo.results import adaptation_minutes, load_adaptation_study
 from lipnet_core.demo.teach import MIN_RECORDINGS, RECORDING_SECONDS, TeachSession, read_side_by_side
 from lipnet_core.demo.views import weights_choice
 from lipnet_core.demo.workspaces import remove_stale_workspaces
@@ -74,9 +74,7 @@ if study is not None:
         f"What to expect, measured on GRID speaker {study['speaker'].lstrip('s')} ({study['what'].split(': ')[-1]}): "
         f"the published network reads {study['published_network']['grid_wer']:.0%} of the words wrong; adapted on "
         + ", ".join(f"{row['clips']} sentences, {row['grid_wer']:.0%}" for row in rows)
-        + f". Adapting on {rows[-1]['clips']} took about {rows[-1]['adapt_seconds_mean'] / 60:.1f} minutes on a 2-core "
-        "CPU with AVX-512; on one without it, once training was made faster, 10 sentences took 2.9 minutes and 30 "
-        "took 6.4, all included. Better, not good: details in docs/adaptation.md."
+        + ". " + adaptation_minutes(rows, study.get("machine")) + " Better, not good: details in docs/adaptation.md."
     )
 
 st.header("1. Record the sentences")

@@ -9,13 +9,18 @@ once without the mirror image (``read_once``).
 
     python experiments/adaptation_study.py --data-dir ../shared/grid --speaker s4 --sizes 5 10 20 24 \\
         --out models/adaptation_study.json
+
+``--add-to FILE`` adds the sizes measured to an earlier run's figures (same speaker, folds and recipe, refused
+otherwise): the learning curve can be measured in several sittings.
 """
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from dataclasses import asdict, fields
+from pathlib import Path
 
 import numpy as np
 
@@ -49,6 +54,37 @@ def scores(truths, greedy, grid) -> dict:
         "sentence_accuracy"], "greedy_wer": greedy_scores["wer"], "greedy_cer": greedy_scores["cer"]}
 
 
+def machine_description(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+    """The CPU the seconds were measured on: its cores, model, and whether it has AVX-512 (2.7 times as fast for the
+    convolutions on this project's machines, docs/adaptation.md)."""
+    text = Path(cpuinfo).read_text()
+    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
+                 "unknown CPU")
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    vector = "with AVX-512" if "avx512f" in flags else "without AVX-512"
+    return f"{len(os.sched_getaffinity(0))}-core {model} {vector}"
+
+
+def added_to(earlier: dict, later: dict) -> dict:
+    """``later``'s rows added to ``earlier``'s (a size measured again replaces the earlier row), the summary remade;
+    both must be the same study: speaker, clips, folds and recipe."""
+    for key in ("speaker", "clips", "folds", "recipe"):
+        if earlier[key] != later[key]:
+            raise ValueError(f"Not the same study: {key} {earlier[key]!r} against {later[key]!r}.")
+    sizes = {row["clips"] for row in later["rows"]}
+    rows = [row for row in earlier["rows"] if row["clips"] not in sizes] + later["rows"]
+    machines = list(dict.fromkeys(filter(None, (earlier.get("machine"), later.get("machine")))))
+    return {**later, "summary": summary_of(rows, later["published_network"]), "rows": rows,
+            "features_in_bfloat16": earlier["features_in_bfloat16"] and later["features_in_bfloat16"],
+            "machine": " and ".join(machines) or None}
+
+
+def summary_of(rows: list[dict], published: dict) -> str:
+    best = max(rows, key=lambda row: row["clips"])  # the most clips to adapt on
+    return (f"GRID-grammar WER {best['grid_wer']:.1%} over {best['held_out_readings']} held-out readings after "
+            f"adapting on {best['clips']} clips (the published network: {published['grid_wer']:.1%})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
@@ -56,6 +92,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[24], help="adaptation clips per fold (≤ the rest)")
     parser.add_argument("--out", help="write the figures here (JSON)")
+    parser.add_argument("--add-to", help="an earlier run's figures (JSON) to add these sizes to; written to --out")
     for field in fields(AdaptationRecipe):  # --epochs, --learning-rate, … override the product's recipe
         option = f"--{field.name.replace('_', '-')}"
         if isinstance(field.default, bool):
@@ -104,16 +141,17 @@ def main() -> None:
         print(f"{size} clips: grid WER {row['grid_wer']:.1%}, greedy WER {row['greedy_wer']:.1%}, greedy CER "
               f"{row['greedy_cer']:.1%}, {row['adapt_seconds_mean']:.0f} s per adaptation (read once, without the "
               f"mirror image: grid WER {row['read_once']['grid_wer']:.1%})", flush=True)
-    best = max(rows, key=lambda row: row["clips"])  # the most clips to adapt on
     result = {
         "what": f"GRID speaker {arguments.speaker.lstrip('s')}, {arguments.folds}-fold: each clip read by a network "
                 f"adapted on other clips of the speaker only",
-        "summary": f"GRID-grammar WER {best['grid_wer']:.1%} over {best['held_out_readings']} held-out readings after "
-                   f"adapting on {best['clips']} clips (the published network: {base['grid_wer']:.1%})",
+        "summary": summary_of(rows, base),
         "speaker": arguments.speaker, "clips": len(clips), "folds": arguments.folds,
         "crop": "detected", "crop_seconds_all_clips": round(crop_seconds, 1), "recipe": asdict(recipe),
-        "features_in_bfloat16": all(in_bfloat16), "published_network": base, "rows": rows,
+        "features_in_bfloat16": all(in_bfloat16), "machine": machine_description(), "published_network": base,
+        "rows": rows,
     }
+    if arguments.add_to:
+        result = added_to(json.loads(Path(arguments.add_to).read_text()), result)
     if arguments.out:
         with open(arguments.out, "w") as handle:
             handle.write(json.dumps(result, indent=1) + "\n")

@@ -41,8 +41,8 @@ ADAPTED_WEIGHTS = "lipnet.weights.h5"
 ADAPTATION_REPORT = "adaptation.json"
 MIN_CLIPS = 3
 FEATURE_BATCH = 2  # clips per forward pass of the convolutions (8 took 5.7 GB of memory for 30 clips)
-FEATURES_SHARE = 0.4  # of the progress bar: the features took 47% of the 30-clip adaptation on an AVX2-only CPU once
-# the head trained hoisted (170 of 360 s), 18% with bfloat16 on an AVX-512 CPU before (35 of 195 s)
+FEATURES_SHARE = 0.4  # of the progress bar: the features took 42% of the 30-clip adaptation with 75 epochs on an
+# AVX2-only CPU (201 of 480 s; 47% with 50 epochs), 18% with bfloat16 and 50 epochs on an AVX-512 CPU (35 of 195 s)
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class AdaptationRecipe:
     sentences it did not train on; a fixed number of epochs measured best in docs/adaptation.md, since choosing the
     epoch on four clips chose noisily and read new clips worse."""
 
-    epochs: int = 50
+    epochs: int = 75
     learning_rate: float = 1e-3
     batch_size: int = 8
     held_aside: int = 4

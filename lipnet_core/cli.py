@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     adapt.add_argument("--out", required=True, help="directory for lipnet.weights.h5 and adaptation.json")
     adapt.add_argument("--weights", help="the network to start from (default models/lipnet.weights.h5)")
     adapt.add_argument("--crop", choices=CROP_MODES, default="detected")
-    adapt.add_argument("--epochs", type=int, help="default 50")
+    adapt.add_argument("--epochs", type=int, help="default 75")
     adapt.add_argument("--learning-rate", type=float, help="Adam's, constant (default 1e-3)")
     adapt.add_argument("--batch-size", type=int, help="default 8")
     adapt.add_argument(

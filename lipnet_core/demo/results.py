@@ -219,6 +219,17 @@ def load_adaptation_study(path: str | Path | None = None) -> dict | None:
         raise LipNetError(f"Cannot read the adaptation figures {path}: {error}.") from error
 
 
+def adaptation_minutes(rows: list[dict], machine: str | None) -> str:
+    """What each adaptation of the study took, by sentences recorded, for the Teach page: the seconds are the study's
+    own (features and training), so they hold only for the machine it says it ran on."""
+    rows = sorted(rows, key=lambda row: row["clips"])
+    times = [f"{row['adapt_seconds_mean'] / 60:.1f} minutes with {row['clips']} sentences" for row in rows[:1]]
+    times += [f"{row['adapt_seconds_mean'] / 60:.1f} with {row['clips']}" for row in rows[1:]]
+    listed = times[0] if len(times) == 1 else ", ".join(times[:-1]) + " and " + times[-1]
+    where = f"a {machine}" if machine else "this project's 2-core CPU"
+    return f"An adaptation took {listed} on {where} (features and training)."
+
+
 def load_published_epoch(path: str | Path | None = None) -> int | None:
     """The stage-1 epoch whose weights the published network keeps (``models/state.json``), or None."""
     path = Path(path or paths.MODEL_STATE_PATH)

@@ -197,3 +197,15 @@ def test_letters_are_paired_counted_in_mouth_shape_order_and_summarised():
     assert list(confusion.index[:3]) == ["b", "p", "m"] and confusion.columns[-1] == NO_LETTER
     assert confusion.to_numpy().sum() == 4 and confusion.loc["b", "p"] == 1 and confusion.loc["a", NO_LETTER] == 1
     assert confusion_summary(pairs) == {"letters": 4, "right": 1, "wrong": 3, "same_group": 1, "share_right": 0.25}
+
+
+def test_the_adaptation_minutes_name_each_size_and_the_machine_they_were_measured_on():
+    from lipnet_core.demo.results import adaptation_minutes
+
+    rows = [{"clips": 24, "adapt_seconds_mean": 396.0}, {"clips": 5, "adapt_seconds_mean": 114.0},
+            {"clips": 10, "adapt_seconds_mean": 186.0}]
+    assert adaptation_minutes(rows, "2-core AMD EPYC without AVX-512") == (
+        "An adaptation took 1.9 minutes with 5 sentences, 3.1 with 10 and 6.6 with 24 on a 2-core AMD EPYC without "
+        "AVX-512 (features and training).")
+    assert adaptation_minutes(rows[:1], None) == (
+        "An adaptation took 6.6 minutes with 24 sentences on this project's 2-core CPU (features and training).")
