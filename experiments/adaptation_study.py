@@ -16,7 +16,6 @@ otherwise): the learning curve can be measured in several sittings.
 
 import argparse
 import json
-import os
 import tempfile
 import time
 from dataclasses import asdict, fields
@@ -28,6 +27,7 @@ from lipnet_core.adaptation import ADAPTED_WEIGHTS, AdaptationRecipe, adapt, loa
 from lipnet_core.dataset import list_clips
 from lipnet_core.decoding import ctc_decode_batch
 from lipnet_core.grammar import grid_grammar_decode
+from lipnet_core.machine import cpu_description
 from lipnet_core.metrics import corpus_scores
 from lipnet_core.paths import DEFAULT_WEIGHTS
 from lipnet_core.reader import LipReader
@@ -52,17 +52,6 @@ def scores(truths, greedy, grid) -> dict:
     greedy_scores, grid_scores = corpus_scores(truths, greedy), corpus_scores(truths, grid)
     return {"grid_wer": grid_scores["wer"], "grid_cer": grid_scores["cer"], "grid_sentences": grid_scores[
         "sentence_accuracy"], "greedy_wer": greedy_scores["wer"], "greedy_cer": greedy_scores["cer"]}
-
-
-def machine_description(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
-    """The CPU the seconds were measured on: its cores, model, and whether it has AVX-512 (2.7 times as fast for the
-    convolutions on this project's machines, docs/adaptation.md)."""
-    text = Path(cpuinfo).read_text()
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
-                 "unknown CPU")
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    vector = "with AVX-512" if "avx512f" in flags else "without AVX-512"
-    return f"{len(os.sched_getaffinity(0))}-core {model} {vector}"
 
 
 def added_to(earlier: dict, later: dict) -> dict:
@@ -147,7 +136,7 @@ def main() -> None:
         "summary": summary_of(rows, base),
         "speaker": arguments.speaker, "clips": len(clips), "folds": arguments.folds,
         "crop": "detected", "crop_seconds_all_clips": round(crop_seconds, 1), "recipe": asdict(recipe),
-        "features_in_bfloat16": all(in_bfloat16), "machine": machine_description(), "published_network": base,
+        "features_in_bfloat16": all(in_bfloat16), "machine": cpu_description(), "published_network": base,
         "rows": rows,
     }
     if arguments.add_to:

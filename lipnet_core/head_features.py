@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from lipnet_core.hoisted_lstm import HoistedBidirectionalLSTM
+from lipnet_core.machine import CPUINFO, cpu_flags
 from lipnet_core.model import use_compiled_step_for
 
 FEATURE_LAYER = "time_distributed"  # the flattened convolutional features, one 6375-vector per frame
@@ -89,14 +90,10 @@ def fastest_features_of(
     return feature_model, bfloat16, features
 
 
-def cpu_has_bfloat16(cpuinfo: str | Path = "/proc/cpuinfo") -> bool:
+def cpu_has_bfloat16(cpuinfo: str | Path = CPUINFO) -> bool:
     """Whether this machine's CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX); elsewhere bfloat16 is
     emulated and slower than float32. False where the file is missing (not Linux)."""
-    try:
-        flags = Path(cpuinfo).read_text().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return bool({"avx512_bf16", "amx_bf16"} & cpu_flags(cpuinfo))
 
 
 def _fit_frames(array: np.ndarray, num_frames: int) -> np.ndarray:

@@ -7,15 +7,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from lipnet_core.machine import cpu_model
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def machine_description() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), "unknown CPU")
     memory = re.search(r"^MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.M)
     total = f"{int(memory.group(1)) / 2**20:.1f} GiB" if memory else "unknown"
-    return f"{len(os.sched_getaffinity(0))} cores (nproc), {model}, {total} memory"
+    return f"{len(os.sched_getaffinity(0))} cores (nproc), {cpu_model()}, {total} memory"
 
 
 def load_average() -> str:

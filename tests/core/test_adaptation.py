@@ -100,6 +100,17 @@ def test_bfloat16_is_used_only_where_the_cpu_says_it_multiplies_it(tmp_path):
     assert not cpu_has_bfloat16(tmp_path / "absent")
 
 
+def test_the_cpu_is_described_by_its_model_and_whether_it_has_avx512(tmp_path):
+    from lipnet_core.machine import cpu_description, cpu_model
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 fma\n")
+    assert cpu_description(cpuinfo).endswith("-core AMD EPYC without AVX-512")
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512f\n")
+    assert cpu_description(cpuinfo).endswith("-core AMD EPYC with AVX-512")
+    assert cpu_model(tmp_path / "absent") == "unknown CPU"
+
+
 def test_without_bfloat16_in_the_cpu_the_features_stay_float32_computed_once(monkeypatch, start_weights):
     monkeypatch.setattr(head_features, "cpu_has_bfloat16", lambda: False)
     passes = []
