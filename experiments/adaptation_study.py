@@ -10,8 +10,10 @@ once without the mirror image (``read_once``).
     python experiments/adaptation_study.py --data-dir ../shared/grid --speaker s4 --sizes 5 10 20 24 \\
         --out models/adaptation_study.json
 
-``--add-to FILE`` adds the sizes measured to an earlier run's figures (same speaker, folds and recipe, refused
-otherwise): the learning curve can be measured in several sittings.
+``--add-to FILE`` adds the sizes measured to an earlier run's figures (same speaker, clips and recipe, refused
+otherwise; each row records its own number of folds): the learning curve can be measured in several sittings, and
+its last point with more folds (10 folds leave 27 clips to adapt on, nearer the 30 that `adapt` gets in use).
+``--probabilities FILE.npz`` keeps every held-out reading's per-frame probabilities, to compare decoders offline.
 """
 
 import argparse
@@ -38,11 +40,14 @@ def folds_of(count: int, k: int, seed: int = 0) -> list[list[int]]:
     return [sorted(order[fold::k].tolist()) for fold in range(k)]
 
 
-def readings(reader: LipReader, clips) -> tuple[list[str], list[str]]:
-    """(greedy, grid) readings of each clip's prepared mouth frames."""
+def readings(reader: LipReader, clips, kept: list | None = None) -> tuple[list[str], list[str]]:
+    """(greedy, grid) readings of each clip's prepared mouth frames; each clip's (T, 41) probabilities are appended
+    to ``kept`` when given."""
     greedy, grid = [], []
     for clip in clips:
         probabilities = reader.probabilities(clip.model_input)
+        if kept is not None:
+            kept.append(probabilities)
         greedy.append(ctc_decode_batch(probabilities[np.newaxis])[0].text)
         grid.append(grid_grammar_decode(probabilities).text)
     return greedy, grid
@@ -56,22 +61,37 @@ def scores(truths, greedy, grid) -> dict:
 
 def added_to(earlier: dict, later: dict) -> dict:
     """``later``'s rows added to ``earlier``'s (a size measured again replaces the earlier row), the summary remade;
-    both must be the same study: speaker, clips, folds and recipe."""
-    for key in ("speaker", "clips", "folds", "recipe"):
+    both must be the same study: speaker, clips and recipe (each row keeps its own number of folds)."""
+    for key in ("speaker", "clips", "recipe"):
         if earlier[key] != later[key]:
             raise ValueError(f"Not the same study: {key} {earlier[key]!r} against {later[key]!r}.")
     sizes = {row["clips"] for row in later["rows"]}
-    rows = [row for row in earlier["rows"] if row["clips"] not in sizes] + later["rows"]
+    rows = [{"folds": earlier.get("folds"), **row} for row in earlier["rows"] if row["clips"] not in sizes]
+    rows = sorted(rows + later["rows"], key=lambda row: row["clips"])
     machines = list(dict.fromkeys(filter(None, (earlier.get("machine"), later.get("machine")))))
-    return {**later, "summary": summary_of(rows, later["published_network"]), "rows": rows,
+    return {**later, "what": what_of(later["speaker"], rows), "summary": summary_of(rows, later["published_network"]),
+            "folds": sorted({row["folds"] for row in rows}), "rows": rows,
             "features_in_bfloat16": earlier["features_in_bfloat16"] and later["features_in_bfloat16"],
             "machine": " and ".join(machines) or None}
+
+
+def what_of(speaker: str, rows: list[dict]) -> str:
+    by_folds = {}
+    for row in rows:
+        by_folds.setdefault(row["folds"], []).append(str(row["clips"]))
+    if len(by_folds) == 1:
+        folds = f"{next(iter(by_folds))}-fold"
+    else:
+        folds = ", ".join(f"{k}-fold for {', '.join(sizes)} clips" for k, sizes in sorted(by_folds.items()))
+    return (f"GRID speaker {speaker.lstrip('s')}, {folds}: each clip read by a network adapted on other clips of the "
+            f"speaker only")
 
 
 def summary_of(rows: list[dict], published: dict) -> str:
     best = max(rows, key=lambda row: row["clips"])  # the most clips to adapt on
     return (f"GRID-grammar WER {best['grid_wer']:.1%} over {best['held_out_readings']} held-out readings after "
-            f"adapting on {best['clips']} clips (the published network: {published['grid_wer']:.1%})")
+            f"adapting on {best['clips']} clips ({best['folds']}-fold; the published network: "
+            f"{published['grid_wer']:.1%})")
 
 
 def main() -> None:
@@ -82,6 +102,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[24], help="adaptation clips per fold (≤ the rest)")
     parser.add_argument("--out", help="write the figures here (JSON)")
     parser.add_argument("--add-to", help="an earlier run's figures (JSON) to add these sizes to; written to --out")
+    parser.add_argument("--probabilities", help="also keep every held-out reading's per-frame probabilities here "
+                        "(.npz: SIZE_mirrored, SIZE_once, SIZE_truths, SIZE_ids), to compare decoders offline")
     for field in fields(AdaptationRecipe):  # --epochs, --learning-rate, … override the product's recipe
         option = f"--{field.name.replace('_', '-')}"
         if isinstance(field.default, bool):
@@ -100,9 +122,10 @@ def main() -> None:
     base = scores(truths, *readings(LipReader(), clips))
     print(f"{len(clips)} clips of {arguments.speaker} cropped in {crop_seconds:.1f} s; published network: grid WER "
           f"{base['grid_wer']:.1%}, greedy WER {base['greedy_wer']:.1%}", flush=True)
-    rows, in_bfloat16 = [], []
+    rows, in_bfloat16, kept = [], [], {}
     for size in arguments.sizes:
         held_truths, greedy, grid, seconds, epochs = [], [], [], [], []
+        kept_mirrored, kept_once, held_ids = [], [], []
         single_greedy, single_grid = [], []  # the same networks reading each clip once, without its mirror image
         for fold, test_indices in enumerate(folds_of(len(clips), arguments.folds)):
             rest = [index for index in range(len(clips)) if index not in test_indices]
@@ -110,9 +133,10 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="lipnet-study-") as out_dir:
                 report = adapt([clips[index] for index in chosen], out_dir, recipe, DEFAULT_WEIGHTS)
                 reader = LipReader(f"{out_dir}/{ADAPTED_WEIGHTS}")
-                fold_greedy, fold_grid = readings(reader, [clips[index] for index in test_indices])
+                fold_greedy, fold_grid = readings(reader, [clips[index] for index in test_indices], kept_mirrored)
                 reader.read_mirrored = False
-                fold_single = readings(reader, [clips[index] for index in test_indices])
+                fold_single = readings(reader, [clips[index] for index in test_indices], kept_once)
+            held_ids += [clips[index].name for index in test_indices]
             single_greedy += fold_single[0]
             single_grid += fold_single[1]
             held_truths += [truths[index] for index in test_indices]
@@ -123,18 +147,21 @@ def main() -> None:
             in_bfloat16.append(report["features_in_bfloat16"])
             print(f"  {size} clips, fold {fold}: {report['seconds']['total']:.0f} s, epoch {report['kept_epoch']}",
                   flush=True)
-        row = {"clips": size, "held_out_readings": len(held_truths), **scores(held_truths, greedy, grid),
+        row = {"clips": size, "folds": arguments.folds, "held_out_readings": len(held_truths),
+               **scores(held_truths, greedy, grid),
                "adapt_seconds_mean": float(np.mean(seconds)), "adapt_seconds_max": float(np.max(seconds)),
                "kept_epochs": epochs, "read_once": scores(held_truths, single_greedy, single_grid)}
         rows.append(row)
+        kept.update({f"{size}_mirrored": np.stack(kept_mirrored), f"{size}_once": np.stack(kept_once),
+                     f"{size}_truths": np.array(held_truths), f"{size}_ids": np.array(held_ids)})
+        if arguments.probabilities:
+            np.savez_compressed(arguments.probabilities, **kept)
         print(f"{size} clips: grid WER {row['grid_wer']:.1%}, greedy WER {row['greedy_wer']:.1%}, greedy CER "
               f"{row['greedy_cer']:.1%}, {row['adapt_seconds_mean']:.0f} s per adaptation (read once, without the "
               f"mirror image: grid WER {row['read_once']['grid_wer']:.1%})", flush=True)
     result = {
-        "what": f"GRID speaker {arguments.speaker.lstrip('s')}, {arguments.folds}-fold: each clip read by a network "
-                f"adapted on other clips of the speaker only",
-        "summary": summary_of(rows, base),
-        "speaker": arguments.speaker, "clips": len(clips), "folds": arguments.folds,
+        "what": what_of(arguments.speaker, rows), "summary": summary_of(rows, base),
+        "speaker": arguments.speaker, "clips": len(clips), "folds": [arguments.folds],
         "crop": "detected", "crop_seconds_all_clips": round(crop_seconds, 1), "recipe": asdict(recipe),
         "features_in_bfloat16": all(in_bfloat16), "machine": cpu_description(), "published_network": base,
         "rows": rows,
