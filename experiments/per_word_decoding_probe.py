@@ -20,6 +20,7 @@ from lipnet_core.grammar import (
     MIN_FRAMES,
     _ending_masses,
     _logsumexp,
+    _prefix_scores,
     _PrefixRecurrence,
     grid_grammar_decode,
     grid_grammar_search,
@@ -47,11 +48,7 @@ def grid_word_posteriors(class_probabilities: np.ndarray) -> list[np.ndarray]:
         count = lengths.size
         nonblank, blank = recurrence.extend_by_pieces(
             np.repeat(nonblank, count, axis=1), np.repeat(blank, count, axis=1), pieces, lengths)
-        total = np.logaddexp(nonblank, blank)
-        if slot < len(GRID_GRAMMAR) - 1:
-            scores = _logsumexp(total[:num_frames] + endings[slot][:, None], axis=0)
-        else:
-            scores = total[num_frames]
+        scores = _prefix_scores(nonblank, blank, endings, slot)
         posteriors.append(np.exp(scores - _logsumexp(scores, axis=0)))
         nonblank, blank = _logsumexp(nonblank, axis=1)[:, None], _logsumexp(blank, axis=1)[:, None]
     return posteriors

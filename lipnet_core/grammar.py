@@ -174,6 +174,16 @@ def _ending_masses(log_probs):
     return endings
 
 
+def _prefix_scores(nonblank, blank, endings, slot):
+    """Each prefix's log-mass of all grammatical sentences that start with it: the prefix read out by frame t, times
+    any ending from frame t+1 (after the last slot, the prefix read out by the last frame)."""
+    total = np.logaddexp(nonblank, blank)  # (T+1, pairs): the prefix, read out by frame t
+    num_frames = total.shape[0] - 1
+    if slot < len(GRID_GRAMMAR) - 1:
+        return _logsumexp(total[:num_frames] + endings[slot][:, None], axis=0)
+    return total[num_frames]
+
+
 def grid_grammar_search(
     class_probabilities: np.ndarray, beam_width: int = DEFAULT_GRID_BEAM_WIDTH
 ) -> GridSearchResult:
@@ -213,11 +223,7 @@ def grid_grammar_search(
         nonblank, blank = recurrence.extend_by_pieces(
             nonblank[:, parent], blank[:, parent], pieces[word], lengths[word]
         )
-        total = np.logaddexp(nonblank, blank)  # (T+1, pairs): the prefix, read out by frame t
-        if slot < len(GRID_GRAMMAR) - 1:
-            scores = _logsumexp(total[:num_frames] + endings[slot][:, None], axis=0)
-        else:
-            scores = total[num_frames]
+        scores = _prefix_scores(nonblank, blank, endings, slot)
         order = np.argsort(-scores, kind="stable")
         if order.size > beam_width:
             best_pruned = max(best_pruned, float(scores[order[beam_width]]))
